@@ -1,0 +1,221 @@
+import { Client, ResponseType, TelemetryHandler } from "@microsoft/microsoft-graph-client";
+import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+import type { TokenCredential } from "@azure/identity";
+import pRetry from "p-retry";
+import { GRAPH_SCOPE } from "./credential.js";
+import { GraphError, SchemaError } from "./errors.js";
+import type { Endpoint } from "./snapshot.js";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt, for network errors, timeouts, 429 and 5xx. */
+  readonly retries: number;
+  readonly minTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ retries: 4, minTimeoutMs: 1000, maxTimeoutMs: 30_000 });
+
+/** Hooks the exporter's own metrics hang on; the Graph layer itself knows nothing of Prometheus. */
+export interface GraphObserver {
+  /** One HTTP attempt ended; `code` is the status, or `timeout` / `network` when there was none. */
+  onAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
+  onRetry(event: { endpoint: Endpoint; error: GraphError; delayMs: number }): void;
+}
+
+export interface GraphClientOptions {
+  /** Graph root, ending in `/`; `beta` is added here. */
+  readonly baseUrl: string;
+  readonly credential: TokenCredential;
+  readonly timeoutMs: number;
+  readonly fetch?: typeof fetch;
+  readonly retry?: RetryPolicy;
+  readonly observer?: GraphObserver;
+}
+
+export interface GraphClient {
+  /** GETs a path under `/beta` or an absolute nextLink on the same origin, with retries; resolves to parsed JSON. */
+  getJson(endpoint: Endpoint, pathOrLink: string, signal: AbortSignal): Promise<unknown>;
+}
+
+const MAX_RETRY_AFTER_MS = 180_000;
+
+/** Builds a Graph client whose only retry policy is ours (the SDK's RetryHandler is left out of the chain). */
+export function createGraphClient(options: GraphClientOptions): GraphClient {
+  const fetchImpl = options.fetch ?? fetch;
+  const policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  const origin = new URL(options.baseUrl).origin;
+  const fetchHandler: Middleware = {
+    async execute(context: Context): Promise<void> {
+      context.response = await fetchImpl(context.request, context.options);
+    },
+  };
+  const client = Client.initWithMiddleware({
+    middleware: [new TelemetryHandler(), fetchHandler],
+    baseUrl: options.baseUrl,
+    defaultVersion: "beta",
+    // The telemetry handler adds `client-request-id` only for Graph hosts and these.
+    customHosts: new Set([new URL(options.baseUrl).hostname]),
+  });
+
+  async function accessToken(fresh: boolean, signal: AbortSignal): Promise<string> {
+    // A claims challenge is the documented way to make MSAL skip its token cache.
+    const claims = fresh ? JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } }) : undefined;
+    try {
+      const token = await options.credential.getToken(GRAPH_SCOPE, { abortSignal: signal, ...(claims ? { claims } : {}) });
+      if (!token) throw new Error("the credential returned no token");
+      return token.token;
+    } catch (error) {
+      throw new GraphError(`could not acquire a Graph token: ${firstLine(error)}`, "securityScore", 0, "token", undefined, { cause: error });
+    }
+  }
+
+  async function attempt(endpoint: Endpoint, pathOrLink: string, freshToken: boolean, signal: AbortSignal): Promise<unknown> {
+    let token: string;
+    try {
+      token = await accessToken(freshToken, signal);
+    } catch (error) {
+      if (error instanceof GraphError) throw new GraphError(`${endpoint}: ${error.message}`, endpoint, 0, "token", undefined, { cause: error.cause });
+      throw error;
+    }
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+    const started = performance.now();
+    let code = "network";
+    try {
+      const response: unknown = await client
+        .api(pathOrLink)
+        .header("Authorization", `Bearer ${token}`)
+        .option("signal", AbortSignal.any([signal, timeout.signal]))
+        .responseType(ResponseType.RAW)
+        .get();
+      if (!(response instanceof Response)) throw new Error("the Graph client returned no HTTP response");
+      const body = await response.text();
+      code = String(response.status);
+      if (!response.ok) throw errorFromResponse(endpoint, response, body);
+      return parseJson(endpoint, response, body);
+    } catch (error) {
+      if (error instanceof GraphError || error instanceof SchemaError) throw error;
+      if (signal.aborted) throw new GraphError(`${endpoint}: refresh deadline reached`, endpoint, 0, "deadline", undefined, { cause: error });
+      if (timeout.signal.aborted) {
+        code = "timeout";
+        throw new GraphError(`${endpoint}: no response within ${options.timeoutMs / 1000}s`, endpoint, 0, "timeout", undefined, { cause: error });
+      }
+      throw new GraphError(`${endpoint}: request failed: ${firstLine(error)}`, endpoint, 0, "network", undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      options.observer?.onAttempt({ endpoint, code, seconds: (performance.now() - started) / 1000 });
+    }
+  }
+
+  async function getJson(endpoint: Endpoint, pathOrLink: string, signal: AbortSignal): Promise<unknown> {
+    if (/^https?:/i.test(pathOrLink) && new URL(pathOrLink).origin !== origin) {
+      // The bearer token must never be sent to a host other than the configured Graph root.
+      throw new SchemaError(`${endpoint}: @odata.nextLink points outside ${origin}`, endpoint);
+    }
+    let unauthorizedSeen = false;
+    return pRetry(
+      async () => {
+        try {
+          return await attempt(endpoint, pathOrLink, unauthorizedSeen, signal);
+        } catch (error) {
+          if (error instanceof GraphError && error.status === 401) {
+            if (unauthorizedSeen) throw new GraphError(`${error.message} (again with a fresh token)`, endpoint, 401, error.code, undefined, { cause: error });
+          }
+          throw error;
+        }
+      },
+      {
+        retries: policy.retries,
+        minTimeout: policy.minTimeoutMs,
+        maxTimeout: policy.maxTimeoutMs,
+        factor: 2,
+        randomize: true,
+        signal,
+        shouldConsumeRetry: ({ error }) => !(error instanceof GraphError && error.status === 401),
+        shouldRetry: ({ error }) => {
+          if (!(error instanceof GraphError) || signal.aborted) return false;
+          if (error.status === 401) {
+            if (unauthorizedSeen) return false;
+            unauthorizedSeen = true;
+            return true;
+          }
+          return isTransient(error);
+        },
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          if (!(error instanceof GraphError) || retriesLeft === 0 || signal.aborted) return;
+          if (!isTransient(error) && !(error.status === 401 && !unauthorizedSeen)) return;
+          const delayMs = Math.min(error.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
+          options.observer?.onRetry({ endpoint, error, delayMs });
+          if (delayMs > 0) await sleep(delayMs, signal);
+        },
+      },
+    );
+  }
+
+  return { getJson };
+}
+
+function isTransient(error: GraphError): boolean {
+  return (error.status === 0 && (error.code === "timeout" || error.code === "network")) || error.status === 429 || error.status >= 500;
+}
+
+function errorFromResponse(endpoint: Endpoint, response: Response, body: string): GraphError {
+  let code: string | undefined;
+  let message = response.statusText || "error";
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === "object" && "error" in parsed && parsed.error && typeof parsed.error === "object") {
+      const inner = parsed.error;
+      if ("code" in inner && typeof inner.code === "string") code = inner.code;
+      if ("message" in inner && typeof inner.message === "string") message = inner.message;
+    }
+  } catch {
+    // An error page that is not JSON still has a status, which is what the policy branches on.
+  }
+  const hint = response.status === 403 ? " (is the PartnerSecurity.Read.All application permission granted with admin consent?)" : "";
+  return new GraphError(
+    `${endpoint}: HTTP ${response.status}${code ? ` ${code}` : ""}: ${firstLine(message)}${hint}`,
+    endpoint,
+    response.status,
+    code,
+    parseRetryAfter(response.headers.get("retry-after")),
+  );
+}
+
+function parseJson(endpoint: Endpoint, response: Response, body: string): unknown {
+  const contentType = response.headers.get("content-type") ?? "";
+  if (!/json/i.test(contentType)) throw new SchemaError(`${endpoint}: expected JSON but got content-type "${contentType}"`, endpoint);
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new SchemaError(`${endpoint}: response is not valid JSON (${body.length} bytes): ${firstLine(error)}`, endpoint, [], { cause: error });
+  }
+}
+
+/** `Retry-After` is seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0]?.slice(0, 300) ?? "";
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,169 @@
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TokenCredential } from "@azure/identity";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { describeConfig } from "./config.js";
+import { createGraphClient } from "./graph/client.js";
+import type { RetryPolicy } from "./graph/client.js";
+import { createCredential } from "./graph/credential.js";
+import { fetchSnapshot } from "./graph/fetch-snapshot.js";
+import { createExpositionCache } from "./metrics/exposition.js";
+import type { ExpositionCache } from "./metrics/exposition.js";
+import { renderSnapshot } from "./metrics/render.js";
+import { createSelfMetrics } from "./metrics/self-metrics.js";
+import type { BuildInfo } from "./metrics/self-metrics.js";
+import { createPoller } from "./poller/poller.js";
+import type { Poller } from "./poller/poller.js";
+import { createApp } from "./server/app.js";
+import { readBuildInfo } from "./version.js";
+
+export interface ExporterOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Seams for tests; production builds them from the config. */
+  readonly credential?: TokenCredential;
+  readonly fetch?: typeof fetch;
+  readonly retry?: RetryPolicy;
+  readonly build?: BuildInfo;
+}
+
+export interface RunningExporter {
+  /** Where the HTTP server listens, e.g. `http://127.0.0.1:9717`. */
+  readonly url: string;
+  readonly cache: ExpositionCache;
+  readonly poller: Poller;
+  /** Stops refreshing, lets in-flight requests finish and closes the server. */
+  close(): Promise<void>;
+}
+
+/** Formats milliseconds back into the shortest duration text, for HELP strings and logs. */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000], ["ms", 1]];
+  let rest = ms;
+  let text = "";
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      text += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return text || "0s";
+}
+
+function errorSummary(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const fields: Record<string, unknown> = { type: error.name, message: error.message };
+  if ("status" in error && typeof error.status === "number" && error.status > 0) fields.status = error.status;
+  if ("endpoint" in error && typeof error.endpoint === "string") fields.endpoint = error.endpoint;
+  return fields;
+}
+
+/** The composition root: config → credential → Graph client → poller → cache → HTTP server. */
+export async function startExporter(options: ExporterOptions): Promise<RunningExporter> {
+  const { config, logger } = options;
+  const build = options.build ?? readBuildInfo();
+  const self = createSelfMetrics(build);
+  const cache = createExpositionCache(self);
+  const graph = createGraphClient({
+    baseUrl: config.graphBaseUrl,
+    credential: options.credential ?? createCredential(config.credential),
+    timeoutMs: config.requestTimeoutMs,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    observer: {
+      onAttempt: (event) => self.graphAttempt(event),
+      onRetry: ({ endpoint, error, delayMs }) => {
+        self.graphRetry({ endpoint });
+        logger.debug({ endpoint, status: error.status, delayMs, reason: error.message }, "retrying Graph request");
+      },
+    },
+  });
+  const refreshInterval = formatDuration(config.refreshIntervalMs);
+  const warnedOnce = new Set<string>();
+
+  async function refresh(signal: AbortSignal): Promise<void> {
+    const warnings: string[] = [];
+    const snapshot = await fetchSnapshot(graph, { signal, warn: (message) => warnings.push(message) });
+    const rendered = await renderSnapshot(snapshot, { refreshInterval });
+    cache.publish(rendered);
+    self.endpointsAvailable(snapshot.available);
+    self.validationWarnings(warnings.length);
+    self.graphSeries(rendered.series);
+    for (const message of new Set(warnings)) {
+      if (warnedOnce.has(message)) continue;
+      warnedOnce.add(message);
+      logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
+    }
+    const unavailable = Object.entries(snapshot.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
+    logger.info({ series: rendered.series, customers: snapshot.customers.length, unavailable }, "refresh succeeded");
+  }
+
+  const poller = createPoller({
+    refresh,
+    intervalMs: config.refreshIntervalMs,
+    // Well inside the interval, so a slow refresh never collides with the next tick.
+    deadlineMs: Math.floor(config.refreshIntervalMs / 2),
+    maxStalenessMs: config.maxStalenessMs,
+    jitter: () => Math.random() * Math.min(config.refreshIntervalMs * 0.1, 30_000),
+    onOutcome: (outcome) => {
+      self.refreshFinished({ ok: outcome.ok, seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt });
+      if (!outcome.ok) logger.error({ err: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
+    },
+    onSkipped: () => {
+      self.refreshSkipped();
+      logger.warn("refresh skipped: the previous one is still running");
+    },
+    onStale: () => {
+      cache.drop();
+      logger.error({ maxStaleness: formatDuration(config.maxStalenessMs) }, "no successful refresh within the max staleness; Graph-derived series dropped");
+    },
+  });
+
+  let ready = false;
+  void poller.firstRefresh.then(() => {
+    ready = true;
+  });
+  const app = createApp({
+    metricsPath: config.metricsPath,
+    getExposition: (format, gzip) => cache.expose(format, gzip),
+    isReady: () => ready,
+    landing: {
+      name: "partner-security-exporter",
+      version: build.version,
+      links: [
+        { href: config.metricsPath, text: "Metrics" },
+        { href: "/healthz", text: "Health" },
+        { href: "/readyz", text: "Readiness" },
+      ],
+    },
+    logger,
+  });
+  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, metricsPath: config.metricsPath, config: describeConfig(config) }, "listening");
+  poller.start();
+
+  return {
+    url,
+    cache,
+    poller,
+    async close() {
+      await poller.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { gzipSync } from "node:zlib";
+import { Gauge, Registry } from "prom-client";
+import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
+import type { Snapshot } from "../graph/snapshot.js";
+import { GRAPH_METRICS } from "./graph-metrics.js";
+
+export type ExpositionFormat = "text" | "openmetrics";
+
+export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, PrometheusContentType | OpenMetricsContentType>> = {
+  text: Registry.PROMETHEUS_CONTENT_TYPE,
+  openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
+};
+
+/** A registry that renders in the given format. */
+export function createRegistry(format: ExpositionFormat): Registry<RegistryContentType> {
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(CONTENT_TYPES[format]);
+  return registry;
+}
+
+/** One body of one format, plain and gzipped, so a scrape only copies bytes. */
+export interface RenderedBody {
+  readonly plain: Buffer;
+  readonly gzip: Buffer;
+}
+
+/** The Graph-derived exposition of one snapshot, rendered once per refresh and never changed after. */
+export interface RenderedSnapshot {
+  readonly bodies: Readonly<Record<ExpositionFormat, RenderedBody>>;
+  readonly renderedAt: number;
+  readonly series: number;
+}
+
+export interface RenderOptions {
+  /** The configured interval as the user wrote it, for the HELP text. */
+  readonly refreshInterval: string;
+  readonly now?: number;
+}
+
+/** Fills a fresh registry of the given format from the metric table; pure but for prom-client's own objects. */
+async function renderFormat(snapshot: Snapshot, format: ExpositionFormat, options: RenderOptions): Promise<{ text: string; series: number }> {
+  const registry = createRegistry(format);
+  let series = 0;
+  for (const row of GRAPH_METRICS) {
+    const gauge = new Gauge({
+      name: row.name,
+      help: `${row.help} Cached; refreshed from Microsoft Graph every ${options.refreshInterval}.`,
+      labelNames: [...row.labelNames],
+      registers: [registry],
+    });
+    for (const sample of row.samples(snapshot)) {
+      gauge.set(sample.labels, sample.value);
+      series++;
+    }
+  }
+  let text = await registry.metrics();
+  // OpenMetrics allows one `# EOF`, and the exporter's own metrics follow this part.
+  if (format === "openmetrics") text = text.replace(/# EOF\n?$/, "");
+  return { text, series };
+}
+
+/** Renders a snapshot in both formats, plain and gzipped. */
+export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Promise<RenderedSnapshot> {
+  const text = await renderFormat(snapshot, "text", options);
+  const openMetrics = await renderFormat(snapshot, "openmetrics", options);
+  const body = (plain: string): RenderedBody => {
+    const bytes = Buffer.from(plain, "utf8");
+    return Object.freeze({ plain: bytes, gzip: gzipSync(bytes) });
+  };
+  return Object.freeze({
+    bodies: Object.freeze({ text: body(text.text), openmetrics: body(openMetrics.text) }),
+    renderedAt: options.now ?? Date.now(),
+    series: text.series,
+  });
+}

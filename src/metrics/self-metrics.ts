@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
+import type { Registry, RegistryContentType } from "prom-client";
+import { ENDPOINTS } from "../graph/snapshot.js";
+import type { Endpoint } from "../graph/snapshot.js";
+import { createRegistry } from "./render.js";
+import type { ExpositionFormat } from "./render.js";
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+}
+
+/** The exporter's own metrics: live, on registries that live as long as the process. */
+export interface SelfMetrics {
+  readonly registries: Readonly<Record<ExpositionFormat, Registry<RegistryContentType>>>;
+  refreshFinished(result: { ok: boolean; seconds: number; finishedAt: number }): void;
+  refreshSkipped(): void;
+  graphAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
+  graphRetry(event: { endpoint: Endpoint }): void;
+  endpointsAvailable(available: Readonly<Record<Endpoint, boolean>>): void;
+  validationWarnings(count: number): void;
+  graphSeries(count: number): void;
+}
+
+const PREFIX = "partner_security_exporter_";
+const REFRESH_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const REQUEST_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+function define(registry: Registry<RegistryContentType>, build: BuildInfo) {
+  const registers = [registry];
+  const buildInfo = new Gauge({
+    name: `${PREFIX}build_info`,
+    help: "Version of the exporter and the Node.js it runs on. Always 1.",
+    labelNames: ["version", "revision", "nodejs_version"],
+    registers,
+  });
+  buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: process.versions.node }, 1);
+  return {
+    refreshSuccess: new Gauge({ name: `${PREFIX}refresh_success`, help: "Whether the last refresh from Microsoft Graph succeeded (1) or failed (0).", registers }),
+    lastSuccess: new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: "When the last successful refresh from Microsoft Graph finished, as Unix time.", registers }),
+    refreshDuration: new Histogram({ name: `${PREFIX}refresh_duration_seconds`, help: "Wall time of one refresh from Microsoft Graph, all requests and retries included.", buckets: REFRESH_BUCKETS, registers }),
+    refreshes: new Counter({ name: `${PREFIX}refreshes_total`, help: "Refreshes from Microsoft Graph by result (success, failure).", labelNames: ["result"], registers }),
+    skipped: new Counter({ name: `${PREFIX}refresh_skipped_total`, help: "Refresh ticks skipped because the previous refresh was still running.", registers }),
+    requests: new Counter({
+      name: `${PREFIX}graph_requests_total`,
+      help: "HTTP requests to Microsoft Graph by endpoint and status code (timeout or network when there was no response).",
+      labelNames: ["endpoint", "code"],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: `${PREFIX}graph_request_duration_seconds`,
+      help: "Duration of one HTTP request to Microsoft Graph, body included.",
+      labelNames: ["endpoint"],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    retries: new Counter({ name: `${PREFIX}graph_retries_total`, help: "Retries of Microsoft Graph requests by endpoint (throttling, 5xx, timeouts, network errors, one 401).", labelNames: ["endpoint"], registers }),
+    available: new Gauge({
+      name: `${PREFIX}endpoint_available`,
+      help: "Whether the Graph endpoint answered in the last successful refresh (1) or returned 404 (0).",
+      labelNames: ["endpoint"],
+      registers,
+    }),
+    warnings: new Gauge({ name: `${PREFIX}validation_warnings`, help: "Fields dropped or values not understood while validating the last successful refresh.", registers }),
+    series: new Gauge({ name: `${PREFIX}graph_series`, help: "Graph-derived series in the cached exposition.", registers }),
+  };
+}
+
+/**
+ * prom-client renames counters when it renders OpenMetrics, so each format gets its own
+ * registry and its own metric objects; every update goes to both.
+ */
+export function createSelfMetrics(build: BuildInfo): SelfMetrics {
+  const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
+  const sets = [define(registries.text, build), define(registries.openmetrics, build)];
+  for (const registry of Object.values(registries)) collectDefaultMetrics({ register: registry });
+  for (const set of sets) {
+    for (const endpoint of ENDPOINTS) set.retries.inc({ endpoint }, 0);
+    for (const result of ["success", "failure"]) set.refreshes.inc({ result }, 0);
+  }
+  return {
+    registries,
+    refreshFinished({ ok, seconds, finishedAt }) {
+      for (const set of sets) {
+        set.refreshSuccess.set(Number(ok));
+        set.refreshDuration.observe(seconds);
+        set.refreshes.inc({ result: ok ? "success" : "failure" });
+        if (ok) set.lastSuccess.set(finishedAt / 1000);
+      }
+    },
+    refreshSkipped() {
+      for (const set of sets) set.skipped.inc();
+    },
+    graphAttempt({ endpoint, code, seconds }) {
+      for (const set of sets) {
+        set.requests.inc({ endpoint, code });
+        set.requestDuration.observe({ endpoint }, seconds);
+      }
+    },
+    graphRetry({ endpoint }) {
+      for (const set of sets) set.retries.inc({ endpoint });
+    },
+    endpointsAvailable(available) {
+      for (const set of sets) for (const endpoint of ENDPOINTS) set.available.set({ endpoint }, Number(available[endpoint]));
+    },
+    validationWarnings(count) {
+      for (const set of sets) set.warnings.set(count);
+    },
+    graphSeries(count) {
+      for (const set of sets) set.series.set(count);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/** What the poller reports after each tick; the composition root turns it into metrics and logs. */
+export interface RefreshOutcome {
+  readonly ok: boolean;
+  readonly error?: unknown;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+export interface PollerOptions {
+  /** One refresh; it must give up when the signal aborts (the refresh deadline or stop()). */
+  refresh(signal: AbortSignal): Promise<void>;
+  readonly intervalMs: number;
+  /** A refresh running longer than this is aborted, so it never runs into the next tick. */
+  readonly deadlineMs: number;
+  /** After this long without a success `onStale` is called; 0 never. */
+  readonly maxStalenessMs: number;
+  onOutcome(outcome: RefreshOutcome): void;
+  onSkipped(): void;
+  onStale(): void;
+  /** Spreads the ticks of several exporters; returns a delay in ms before the first tick. */
+  readonly jitter?: () => number;
+  readonly now?: () => number;
+}
+
+export interface Poller {
+  /** Runs the first refresh now and then one per interval. */
+  start(): void;
+  /** Stops ticking, aborts a running refresh and waits for it to end. */
+  stop(): Promise<void>;
+  /** Resolves once the first refresh has finished, successfully or not. */
+  readonly firstRefresh: Promise<void>;
+}
+
+/** Schedules refreshes on a fixed cadence, never two at once, each under a deadline. */
+export function createPoller(options: PollerOptions): Poller {
+  const now = options.now ?? Date.now;
+  let running: Promise<void> | undefined;
+  let controller: AbortController | undefined;
+  let interval: NodeJS.Timeout | undefined;
+  let firstDelay: NodeJS.Timeout | undefined;
+  let staleTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let markFirst: () => void = () => undefined;
+  const firstRefresh = new Promise<void>((resolve) => {
+    markFirst = resolve;
+  });
+
+  function armStaleness(): void {
+    if (options.maxStalenessMs <= 0) return;
+    clearTimeout(staleTimer);
+    staleTimer = setTimeout(options.onStale, options.maxStalenessMs);
+    staleTimer.unref();
+  }
+
+  async function runOnce(): Promise<void> {
+    controller = new AbortController();
+    const deadline = setTimeout(() => controller?.abort(new Error(`refresh deadline of ${options.deadlineMs / 1000}s reached`)), options.deadlineMs);
+    const startedAt = now();
+    let outcome: RefreshOutcome;
+    try {
+      await options.refresh(controller.signal);
+      outcome = { ok: true, startedAt, finishedAt: now() };
+      armStaleness();
+    } catch (error) {
+      outcome = { ok: false, error, startedAt, finishedAt: now() };
+    } finally {
+      clearTimeout(deadline);
+    }
+    options.onOutcome(outcome);
+    markFirst();
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    if (running) {
+      options.onSkipped();
+      return;
+    }
+    running = runOnce().finally(() => {
+      running = undefined;
+    });
+  }
+
+  return {
+    firstRefresh,
+    start() {
+      tick();
+      firstDelay = setTimeout(() => {
+        tick();
+        interval = setInterval(tick, options.intervalMs);
+      }, options.intervalMs + (options.jitter?.() ?? 0));
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(firstDelay);
+      clearInterval(interval);
+      clearTimeout(staleTimer);
+      controller?.abort(new Error("exporter stopping"));
+      await running;
+    },
+  };
+}
