@@ -57,22 +57,42 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     customHosts: new Set([new URL(options.baseUrl).hostname]),
   });
 
-  async function accessToken(fresh: boolean, signal: AbortSignal): Promise<string> {
-    // A claims challenge is the documented way to make MSAL skip its token cache.
+  /**
+   * One token for all concurrent requests: without this the four endpoints of a refresh ask the
+   * token endpoint four times. `rejected` is a token Graph answered 401 to; it is never handed out again.
+   */
+  let current: { token: string; expiresAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+
+  async function acquire(fresh: boolean): Promise<string> {
+    // A claims challenge is the documented way to make MSAL skip its own token cache.
     const claims = fresh ? JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } }) : undefined;
     try {
-      const token = await options.credential.getToken(GRAPH_SCOPE, { abortSignal: signal, ...(claims ? { claims } : {}) });
+      const token = await options.credential.getToken(GRAPH_SCOPE, claims ? { claims } : {});
       if (!token) throw new Error("the credential returned no token");
+      current = { token: token.token, expiresAt: token.expiresOnTimestamp };
       return token.token;
     } catch (error) {
       throw new GraphError(`could not acquire a Graph token: ${firstLine(error)}`, "securityScore", 0, "token", undefined, { cause: error });
     }
   }
 
-  async function attempt(endpoint: Endpoint, pathOrLink: string, freshToken: boolean, signal: AbortSignal): Promise<unknown> {
+  async function accessToken(rejected: string | undefined): Promise<string> {
+    if (current && current.token !== rejected && current.expiresAt - Date.now() > 60_000) return current.token;
+    if (pending) {
+      const shared = await pending;
+      if (shared !== rejected) return shared;
+    }
+    pending ??= acquire(rejected !== undefined).finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  async function attempt(endpoint: Endpoint, pathOrLink: string, rejected: string | undefined, signal: AbortSignal): Promise<{ token: string; body: unknown }> {
     let token: string;
     try {
-      token = await accessToken(freshToken, signal);
+      token = await accessToken(rejected);
     } catch (error) {
       if (error instanceof GraphError) throw new GraphError(`${endpoint}: ${error.message}`, endpoint, 0, "token", undefined, { cause: error.cause });
       throw error;
@@ -91,8 +111,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       if (!(response instanceof Response)) throw new Error("the Graph client returned no HTTP response");
       const body = await response.text();
       code = String(response.status);
-      if (!response.ok) throw errorFromResponse(endpoint, response, body);
-      return parseJson(endpoint, response, body);
+      if (!response.ok) throw errorFromResponse(endpoint, response, body, token);
+      return { token, body: parseJson(endpoint, response, body) };
     } catch (error) {
       if (error instanceof GraphError || error instanceof SchemaError) throw error;
       if (signal.aborted) throw new GraphError(`${endpoint}: refresh deadline reached`, endpoint, 0, "deadline", undefined, { cause: error });
@@ -113,11 +133,13 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       throw new SchemaError(`${endpoint}: @odata.nextLink points outside ${origin}`, endpoint);
     }
     let unauthorizedSeen = false;
-    return pRetry(
+    let rejectedToken: string | undefined;
+    const result = await pRetry(
       async () => {
         try {
-          return await attempt(endpoint, pathOrLink, unauthorizedSeen, signal);
+          return await attempt(endpoint, pathOrLink, rejectedToken, signal);
         } catch (error) {
+          if (error instanceof UnauthorizedError) rejectedToken = error.token;
           if (error instanceof GraphError && error.status === 401) {
             if (unauthorizedSeen) throw new GraphError(`${error.message} (again with a fresh token)`, endpoint, 401, error.code, undefined, { cause: error });
           }
@@ -150,6 +172,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         },
       },
     );
+    return result.body;
   }
 
   return { getJson };
@@ -159,7 +182,19 @@ function isTransient(error: GraphError): boolean {
   return (error.status === 0 && (error.code === "timeout" || error.code === "network")) || error.status === 429 || error.status >= 500;
 }
 
-function errorFromResponse(endpoint: Endpoint, response: Response, body: string): GraphError {
+/** A 401 remembers the token Graph refused, so the retry never sends it again. */
+class UnauthorizedError extends GraphError {
+  constructor(
+    message: string,
+    endpoint: Endpoint,
+    code: string | undefined,
+    readonly token: string,
+  ) {
+    super(message, endpoint, 401, code, undefined);
+  }
+}
+
+function errorFromResponse(endpoint: Endpoint, response: Response, body: string, token: string): GraphError {
   let code: string | undefined;
   let message = response.statusText || "error";
   try {
@@ -172,6 +207,7 @@ function errorFromResponse(endpoint: Endpoint, response: Response, body: string)
   } catch {
     // An error page that is not JSON still has a status, which is what the policy branches on.
   }
+  if (response.status === 401) return new UnauthorizedError(`${endpoint}: HTTP 401${code ? ` ${code}` : ""}: ${firstLine(message)}`, endpoint, code, token);
   const hint = response.status === 403 ? " (is the PartnerSecurity.Read.All application permission granted with admin consent?)" : "";
   return new GraphError(
     `${endpoint}: HTTP ${response.status}${code ? ` ${code}` : ""}: ${firstLine(message)}${hint}`,

@@ -42,13 +42,16 @@ async function renderFormat(snapshot: Snapshot, format: ExpositionFormat, option
   const registry = createRegistry(format);
   let series = 0;
   for (const row of GRAPH_METRICS) {
+    const samples = row.samples(snapshot);
+    // prom-client would print 0 for a label-less gauge that was never set; absent data must stay absent.
+    if (samples.length === 0) continue;
     const gauge = new Gauge({
       name: row.name,
       help: `${row.help} Cached; refreshed from Microsoft Graph every ${options.refreshInterval}.`,
       labelNames: [...row.labelNames],
       registers: [registry],
     });
-    for (const sample of row.samples(snapshot)) {
+    for (const sample of samples) {
       gauge.set(sample.labels, sample.value);
       series++;
     }

@@ -73,7 +73,11 @@ function define(registry: Registry<RegistryContentType>, build: BuildInfo) {
 export function createSelfMetrics(build: BuildInfo): SelfMetrics {
   const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
   const sets = [define(registries.text, build), define(registries.openmetrics, build)];
-  for (const registry of Object.values(registries)) collectDefaultMetrics({ register: registry });
+  for (const registry of Object.values(registries)) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters; the same counts stay available without the suffix.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
+  }
   for (const set of sets) {
     for (const endpoint of ENDPOINTS) set.retries.inc({ endpoint }, 0);
     for (const result of ["success", "failure"]) set.refreshes.inc({ result }, 0);

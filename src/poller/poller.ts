@@ -27,6 +27,8 @@ export interface Poller {
   start(): void;
   /** Stops ticking, aborts a running refresh and waits for it to end. */
   stop(): Promise<void>;
+  /** Ticks now, as the timer would (skipped if a refresh runs), and waits for the running refresh. */
+  refreshNow(): Promise<void>;
   /** Resolves once the first refresh has finished, successfully or not. */
   readonly firstRefresh: Promise<void>;
 }
@@ -83,6 +85,10 @@ export function createPoller(options: PollerOptions): Poller {
 
   return {
     firstRefresh,
+    refreshNow() {
+      tick();
+      return running ?? Promise.resolve();
+    },
     start() {
       tick();
       firstDelay = setTimeout(() => {

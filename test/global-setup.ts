@@ -1,0 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateTlsIdentity } from "../src/simulator/tls.js";
+
+/**
+ * Node reads NODE_EXTRA_CA_CERTS only when a process starts, so the certificate the simulators of
+ * all test files share is made here, before vitest forks its workers with this environment.
+ */
+export default async function setup(): Promise<() => void> {
+  const dir = mkdtempSync(join(tmpdir(), "pse-test-tls-"));
+  const identity = await generateTlsIdentity();
+  writeFileSync(join(dir, "cert.pem"), identity.cert);
+  writeFileSync(join(dir, "key.pem"), identity.key);
+  process.env.NODE_EXTRA_CA_CERTS = join(dir, "cert.pem");
+  process.env.PSE_TEST_TLS_DIR = dir;
+  return () => rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startSimulator } from "../src/simulator/simulator.js";
+import type { Simulator, SimulatorOptions } from "../src/simulator/simulator.js";
+import type { TlsIdentity } from "../src/simulator/tls.js";
+
+/** The certificate global-setup made and this worker already trusts. */
+export function testTls(): TlsIdentity {
+  const dir = process.env.PSE_TEST_TLS_DIR;
+  if (!dir) throw new Error("PSE_TEST_TLS_DIR is not set: run the tests through vitest (test/global-setup.ts)");
+  return { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
+}
+
+export function startTestSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return startSimulator({ tls: testTls(), ...options });
+}
+
+/** Polls until `check` returns a value, or fails with `what` after the deadline. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  let lastError: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+/** The value of one sample in an exposition, or undefined when the series is absent. */
+export function sampleValue(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of exposition.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[3] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
+      const text = match[4] ?? "";
+      return text === "+Inf" ? Number.POSITIVE_INFINITY : text === "-Inf" ? Number.NEGATIVE_INFINITY : Number(text);
+    }
+  }
+  return undefined;
+}
+
+/** Every series name:labels line of an exposition, without comments. */
+export function seriesLines(exposition: string): string[] {
+  return exposition.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+/**
+ * Whether a real tool is on PATH. Locally a missing tool skips its tests; under CI=true it fails
+ * them, so a green CI never hides a skipped real-tool check.
+ */
+export function hasTool(name: string): boolean {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).status === 0;
+  if (!found && process.env.CI === "true") throw new Error(`${name} is required when CI=true but is not on PATH`);
+  return found;
+}
+
+/** Runs `promtool check metrics` on an exposition; returns its exit status and output. */
+export function promtoolCheckMetrics(exposition: string): { status: number | null; output: string } {
+  const result = spawnSync("promtool", ["check", "metrics"], { input: exposition, encoding: "utf8" });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}

@@ -1,0 +1,193 @@
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { startExporter } from "../../src/main.js";
+import type { RunningExporter } from "../../src/main.js";
+import type { Simulator } from "../../src/simulator/simulator.js";
+import { hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+
+const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
+const CLIENT_SECRET = "integration-test-secret-value";
+const TENANTS = 23;
+const PAGE_SIZE = 5;
+
+let simulator: Simulator;
+let exporter: RunningExporter | undefined;
+let logs: string[];
+
+async function start(): Promise<RunningExporter> {
+  const config = loadConfig(
+    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug" },
+    {
+      PSE_GRAPH_BASE_URL: simulator.url,
+      AZURE_AUTHORITY_HOST: simulator.authorityHost,
+      AZURE_TENANT_ID: "partner-tenant",
+      AZURE_CLIENT_ID: CLIENT_ID,
+      AZURE_CLIENT_SECRET: CLIENT_SECRET,
+    },
+  );
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString("utf8"));
+      done();
+    },
+  });
+  exporter = await startExporter({
+    config,
+    logger: pino({ level: "debug" }, sink),
+    retry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
+    build: { version: "0.0.0-test", revision: "test" },
+  });
+  await exporter.poller.firstRefresh;
+  return exporter;
+}
+
+async function scrape(running: RunningExporter): Promise<string> {
+  const response = await fetch(`${running.url}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function graphPart(exposition: string): string[] {
+  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_") && !line.startsWith("partner_security_exporter_"));
+}
+
+function requestsTo(endpoint: string) {
+  return simulator.requests().filter((request) => request.endpoint === endpoint);
+}
+
+beforeEach(async () => {
+  logs = [];
+  simulator = await startTestSimulator({ tenants: TENANTS, pageSize: PAGE_SIZE, clients: { [CLIENT_ID]: CLIENT_SECRET } });
+});
+
+afterEach(async () => {
+  await exporter?.close();
+  exporter = undefined;
+  await simulator.close();
+});
+
+describe("exporter against the simulator over HTTPS with the real ClientSecretCredential", () => {
+  it("exports the score, every requirement and every customer tenant across pages", async () => {
+    const running = await start();
+    const text = await scrape(running);
+
+    expect(simulator.tokensIssued()).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+    const requirementScores = ["mfaEnforcedForAdmins", "mfaEnforcedForAdminsOfCustomers", "securityAlertsPromptlyResolved", "spendingBudgetSetForCustomerAzureSubscriptions"].map(
+      (id) => sampleValue(text, "partner_security_requirement_score", { requirement_id: id }) ?? Number.NaN,
+    );
+    const contact = sampleValue(text, "partner_security_requirement_score", { requirement_type: "securityContactProvided" }) ?? Number.NaN;
+    expect(sampleValue(text, "partner_security_score")).toBe(requirementScores.reduce((a, b) => a + b, contact));
+    expect(sampleValue(text, "partner_security_score_max")).toBe(100);
+    // 23 tenants in pages of 5: five pages, every tenant once.
+    expect(requestsTo("customerInsights")).toHaveLength(5);
+    expect(seriesLines(text).filter((line) => line.startsWith("partner_security_customer_users{"))).toHaveLength(TENANTS);
+    expect(sampleValue(text, "partner_security_customer_tenants")).toBe(TENANTS);
+    expect(sampleValue(text, "partner_security_history_requirements")).toBe(5);
+    expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "history" })).toBe(1);
+    // Every Graph request carried the token and its own client-request-id.
+    const graphRequests = simulator.requests().filter((request) => request.endpoint !== "token");
+    expect(graphRequests.every((request) => request.token?.startsWith("sim-partner-tenant-"))).toBe(true);
+    expect(new Set(graphRequests.map((request) => request.clientRequestId)).size).toBe(graphRequests.length);
+    expect(graphRequests.every((request) => /^[0-9a-f-]{36}$/.test(request.clientRequestId ?? ""))).toBe(true);
+  });
+
+  it("passes promtool check metrics", async () => {
+    if (!hasTool("promtool")) return;
+    const running = await start();
+    const result = promtoolCheckMetrics(await scrape(running));
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("honours Retry-After on a 429 without refetching the pages before it", async () => {
+    simulator.injectFault({ endpoint: "customerInsights", status: 429, retryAfter: 1, times: 1, fromPage: 2 });
+    const running = await start();
+    const text = await scrape(running);
+
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_graph_retries_total", { endpoint: "customerInsights" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_graph_requests_total", { endpoint: "customerInsights", code: "429" })).toBe(1);
+    const pages = requestsTo("customerInsights");
+    expect(pages.map((request) => request.status)).toEqual([200, 200, 429, 200, 200, 200]);
+    const [throttled, retried] = [pages[2], pages[3]];
+    expect(throttled?.path).toBe(retried?.path);
+    expect((retried?.at ?? 0) - (throttled?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    expect(seriesLines(text).filter((line) => line.startsWith("partner_security_customer_users{"))).toHaveLength(TENANTS);
+  });
+
+  it("retries a 503 and succeeds", async () => {
+    simulator.injectFault({ endpoint: "requirements", status: 503, times: 1 });
+    const running = await start();
+    const text = await scrape(running);
+
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+    expect(requestsTo("requirements").map((request) => request.status)).toEqual([503, 200]);
+    expect(sampleValue(text, "partner_security_exporter_graph_retries_total", { endpoint: "requirements" })).toBe(1);
+  });
+
+  it("gets a fresh token after a 401 and succeeds", async () => {
+    const running = await start();
+    expect(simulator.tokensIssued()).toBe(1);
+    simulator.revokeTokens();
+    await running.poller.refreshNow();
+    const text = await scrape(running);
+
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
+    expect(simulator.tokensIssued()).toBeGreaterThan(1);
+    const score = requestsTo("securityScore");
+    expect(score.map((request) => request.status)).toEqual([200, 401, 200]);
+    expect(score[2]?.token).not.toBe(score[1]?.token);
+  });
+
+  it("retries a persistent 401 once with a fresh token, then fails and keeps the last good data", async () => {
+    const running = await start();
+    const before = graphPart(await scrape(running));
+    simulator.injectFault({ endpoint: "securityScore", status: 401 });
+    await running.poller.refreshNow();
+    const text = await scrape(running);
+
+    expect(requestsTo("securityScore").map((request) => request.status)).toEqual([200, 401, 401]);
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "failure" })).toBe(1);
+    expect(graphPart(text)).toEqual(before);
+  });
+
+  it("exports the other endpoints when one answers 404", async () => {
+    simulator.injectFault({ endpoint: "history", status: 404 });
+    const running = await start();
+    const text = await scrape(running);
+
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "history" })).toBe(0);
+    expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "customerInsights" })).toBe(1);
+    expect(sampleValue(text, "partner_security_history_score")).toBeUndefined();
+    expect(sampleValue(text, "partner_security_score")).toBeDefined();
+    expect(requestsTo("history")).toHaveLength(1);
+  });
+
+  it("keeps the last good snapshot when Graph returns malformed JSON", async () => {
+    const running = await start();
+    const before = graphPart(await scrape(running));
+    simulator.injectFault({ endpoint: "customerInsights", malformed: true, fromPage: 1 });
+    await running.poller.refreshNow();
+    const text = await scrape(running);
+
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
+    expect(graphPart(text)).toEqual(before);
+    expect(logs.join("")).toContain("customerInsights: response is not valid JSON");
+  });
+
+  it("never writes the client secret or a token to the logs", async () => {
+    const running = await start();
+    simulator.revokeTokens();
+    await running.poller.refreshNow();
+    const tokens = simulator.requests().flatMap((request) => (request.token ? [request.token] : []));
+    const output = logs.join("");
+    expect(output).not.toContain(CLIENT_SECRET);
+    for (const token of tokens) expect(output).not.toContain(token);
+    expect(tokens.length).toBeGreaterThan(0);
+  });
+});
