@@ -1,0 +1,105 @@
+import type { TokenCredential } from "@azure/identity";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createGraphClient, parseRetryAfter } from "../../src/graph/client.js";
+import type { GraphObserver } from "../../src/graph/client.js";
+import { GraphError, SchemaError } from "../../src/graph/errors.js";
+import type { Simulator } from "../../src/simulator/simulator.js";
+import { startTestSimulator } from "../helpers.js";
+
+const SCORE = "/security/partner/securityScore";
+let simulator: Simulator;
+let tokenCalls: number;
+
+/** A credential that gets real tokens from the simulator's token endpoint, counted. */
+function simulatorCredential(): TokenCredential {
+  return {
+    async getToken() {
+      tokenCalls++;
+      const response = await fetch(`${simulator.authorityHost}/t/oauth2/v2.0/token`, { method: "POST", body: "client_id=c&client_secret=s" });
+      const body = (await response.json()) as { access_token: string };
+      return { token: body.access_token, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
+function client(events: string[] = [], timeoutMs = 2000) {
+  const observer: GraphObserver = {
+    onAttempt: ({ endpoint, code }) => events.push(`${endpoint} ${code}`),
+    onRetry: ({ endpoint }) => events.push(`${endpoint} retry`),
+  };
+  return createGraphClient({ baseUrl: simulator.url, credential: simulatorCredential(), timeoutMs, retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 }, observer });
+}
+
+const signal = () => new AbortController().signal;
+
+beforeEach(async () => {
+  tokenCalls = 0;
+  simulator = await startTestSimulator({ tenants: 3 });
+});
+afterEach(async () => {
+  await simulator.close();
+});
+
+describe("createGraphClient", () => {
+  it("GETs under /beta with a bearer token", async () => {
+    const body = await client().getJson("securityScore", SCORE, signal());
+    expect(body).toMatchObject({ value: { maxScore: 100 } });
+    expect(simulator.requests()[1]).toMatchObject({ endpoint: "securityScore", path: "/beta/security/partner/securityScore", status: 200 });
+  });
+
+  it("does not retry a 403 and names the missing permission", async () => {
+    simulator.injectFault({ endpoint: "securityScore", status: 403 });
+    const events: string[] = [];
+    const error = await client(events).getJson("securityScore", SCORE, signal()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).toMatchObject({ status: 403, code: "Forbidden" });
+    expect(String((error as Error).message)).toContain("PartnerSecurity.Read.All");
+    expect(events).toEqual(["securityScore 403"]);
+  });
+
+  it("does not retry a 400 or a 404", async () => {
+    simulator.injectFault({ endpoint: "history", status: 400 });
+    const events: string[] = [];
+    await expect(client(events).getJson("history", `${SCORE}/history`, signal())).rejects.toMatchObject({ status: 400 });
+    expect(events).toEqual(["history 400"]);
+  });
+
+  it("retries 5xx until the retries run out", async () => {
+    simulator.injectFault({ endpoint: "requirements", status: 502 });
+    const events: string[] = [];
+    await expect(client(events).getJson("requirements", `${SCORE}/requirements`, signal())).rejects.toMatchObject({ status: 502 });
+    expect(events).toEqual(["requirements 502", "requirements retry", "requirements 502", "requirements retry", "requirements 502"]);
+  });
+
+  it("aborts a request that hangs past the timeout and retries it", async () => {
+    simulator.injectFault({ endpoint: "securityScore", hang: true, times: 1 });
+    const events: string[] = [];
+    await expect(client(events, 300).getJson("securityScore", SCORE, signal())).resolves.toBeDefined();
+    expect(events).toEqual(["securityScore timeout", "securityScore retry", "securityScore 200"]);
+  });
+
+  it("rejects HTML with a 200 as not JSON, without retrying", async () => {
+    simulator.injectFault({ endpoint: "securityScore", body: "<html>maintenance</html>", contentType: "text/html" });
+    await expect(client().getJson("securityScore", SCORE, signal())).rejects.toThrow(SchemaError);
+  });
+
+  it("never sends the token to a nextLink on another host", async () => {
+    await expect(client().getJson("customerInsights", "https://evil.example.test/beta/x", signal())).rejects.toThrow(/outside/);
+    expect(tokenCalls).toBe(0);
+  });
+
+  it("asks the credential once for concurrent requests", async () => {
+    const graph = client();
+    await Promise.all([graph.getJson("securityScore", SCORE, signal()), graph.getJson("history", `${SCORE}/history`, signal())]);
+    expect(tokenCalls).toBe(1);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("7")).toBe(7000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter("soon")).toBeUndefined();
+  });
+});
