@@ -1,7 +1,10 @@
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import { CONTENT_TYPES } from "./render.js";
 import type { ExpositionFormat, RenderedSnapshot } from "./render.js";
 import type { SelfMetrics } from "./self-metrics.js";
+
+const gzipAsync = promisify(gzipCallback);
 
 export interface Exposition {
   readonly body: Buffer;
@@ -32,9 +35,9 @@ export function createExpositionCache(self: SelfMetrics): ExpositionCache {
     async expose(format, gzip) {
       const graph = published?.bodies[format];
       const own = Buffer.from(await self.registries[format].metrics(), "utf8");
-      // Concatenated gzip members are one valid gzip stream, so the Graph part is compressed once per refresh.
-      const parts = gzip ? [graph?.gzip, gzipSync(own)] : [graph?.plain, own];
-      return { body: Buffer.concat(parts.filter((part): part is Buffer => part !== undefined)), contentType: CONTENT_TYPES[format], gzip };
+      const plain = graph ? Buffer.concat([graph, own]) : own;
+      // One gzip member (curl and some clients read only the first), compressed on libuv's thread pool, off the event loop.
+      return { body: gzip ? await gzipAsync(plain, { level: 1 }) : plain, contentType: CONTENT_TYPES[format], gzip };
     },
   };
 }

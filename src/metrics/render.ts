@@ -1,4 +1,3 @@
-import { gzipSync } from "node:zlib";
 import { Gauge, Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
@@ -18,15 +17,9 @@ export function createRegistry(format: ExpositionFormat): Registry<RegistryConte
   return registry;
 }
 
-/** One body of one format, plain and gzipped, so a scrape only copies bytes. */
-export interface RenderedBody {
-  readonly plain: Buffer;
-  readonly gzip: Buffer;
-}
-
 /** The Graph-derived exposition of one snapshot, rendered once per refresh and never changed after. */
 export interface RenderedSnapshot {
-  readonly bodies: Readonly<Record<ExpositionFormat, RenderedBody>>;
+  readonly bodies: Readonly<Record<ExpositionFormat, Buffer>>;
   readonly renderedAt: number;
   readonly series: number;
 }
@@ -62,16 +55,12 @@ async function renderFormat(snapshot: Snapshot, format: ExpositionFormat, option
   return { text, series };
 }
 
-/** Renders a snapshot in both formats, plain and gzipped. */
+/** Renders a snapshot in both formats. */
 export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Promise<RenderedSnapshot> {
   const text = await renderFormat(snapshot, "text", options);
   const openMetrics = await renderFormat(snapshot, "openmetrics", options);
-  const body = (plain: string): RenderedBody => {
-    const bytes = Buffer.from(plain, "utf8");
-    return Object.freeze({ plain: bytes, gzip: gzipSync(bytes) });
-  };
   return Object.freeze({
-    bodies: Object.freeze({ text: body(text.text), openmetrics: body(openMetrics.text) }),
+    bodies: Object.freeze({ text: Buffer.from(text.text, "utf8"), openmetrics: Buffer.from(openMetrics.text, "utf8") }),
     renderedAt: options.now ?? Date.now(),
     series: text.series,
   });

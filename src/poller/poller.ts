@@ -68,6 +68,8 @@ export function createPoller(options: PollerOptions): Poller {
     } finally {
       clearTimeout(deadline);
     }
+    // Cleared before anyone hears of the outcome, so a refresh asked for in reaction to it runs.
+    running = undefined;
     options.onOutcome(outcome);
     markFirst();
   }
@@ -78,9 +80,7 @@ export function createPoller(options: PollerOptions): Poller {
       options.onSkipped();
       return;
     }
-    running = runOnce().finally(() => {
-      running = undefined;
-    });
+    running = runOnce();
   }
 
   return {

@@ -32,7 +32,7 @@ describe("the metric table", () => {
     for (const metric of await self.registries.text.getMetricsAsJSON()) {
       expect(metric.help.length, metric.name).toBeGreaterThan(5);
       expect(metric.name).toMatch(/^(partner_security_exporter_|process_|nodejs_)/);
-      if (metric.type !== "counter") expect(metric.name, metric.name).not.toMatch(/_total$/);
+      if (String(metric.type) !== "counter") expect(metric.name, metric.name).not.toMatch(/_total$/);
     }
   });
 });

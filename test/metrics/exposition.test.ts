@@ -1,0 +1,56 @@
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { createExpositionCache } from "../../src/metrics/exposition.js";
+import { renderSnapshot } from "../../src/metrics/render.js";
+import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
+import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { sampleValue } from "../helpers.js";
+
+async function cacheWithSnapshot() {
+  const self = createSelfMetrics({ version: "1.0.0", revision: "abc" });
+  const cache = createExpositionCache(self);
+  cache.publish(await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m" }));
+  return { self, cache };
+}
+
+describe("createExpositionCache", () => {
+  it("serves the Graph part followed by the live exporter metrics", async () => {
+    const { self, cache } = await cacheWithSnapshot();
+    self.refreshFinished({ ok: false, seconds: 1, finishedAt: 5000 });
+    const text = (await cache.expose("text", false)).body.toString("utf8");
+    expect(sampleValue(text, "partner_security_score")).toBe(14.29);
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
+    expect(sampleValue(text, "partner_security_exporter_build_info", { version: "1.0.0", revision: "abc" })).toBe(1);
+    self.refreshFinished({ ok: true, seconds: 1, finishedAt: 9000 });
+    const later = (await cache.expose("text", false)).body.toString("utf8");
+    expect(sampleValue(later, "partner_security_exporter_refresh_success")).toBe(1);
+    expect(sampleValue(later, "partner_security_exporter_last_success_timestamp_seconds")).toBe(9);
+  });
+
+  it("gzips to a single stream that decompresses to the plain body", async () => {
+    const { cache } = await cacheWithSnapshot();
+    const plain = (await cache.expose("text", false)).body;
+    const gzip = await cache.expose("text", true);
+    expect(gzip.gzip).toBe(true);
+    expect(gunzipSync(gzip.body).toString("utf8").replace(/^process_.*\n|^nodejs_.*\n/gm, "")).toBe(plain.toString("utf8").replace(/^process_.*\n|^nodejs_.*\n/gm, ""));
+  });
+
+  it("ends OpenMetrics with exactly one # EOF and keeps _total on counters", async () => {
+    const { cache } = await cacheWithSnapshot();
+    const text = (await cache.expose("openmetrics", false)).body.toString("utf8");
+    expect(text.match(/^# EOF$/gm)).toHaveLength(1);
+    expect(text.endsWith("# EOF\n")).toBe(true);
+    expect(text).toMatch(/^partner_security_exporter_refreshes_total\{result="success"\} 0$/m);
+    expect(text).toMatch(/^# TYPE partner_security_exporter_refreshes counter$/m);
+    // Rendering OpenMetrics must not rename the text format's counters.
+    expect((await cache.expose("text", false)).body.toString("utf8")).toMatch(/^# TYPE partner_security_exporter_refreshes_total counter$/m);
+  });
+
+  it("drops the Graph-derived part and keeps its own metrics", async () => {
+    const { cache } = await cacheWithSnapshot();
+    cache.drop();
+    const text = (await cache.expose("text", false)).body.toString("utf8");
+    expect(text).not.toMatch(/^partner_security_score /m);
+    expect(text).toMatch(/^partner_security_exporter_refresh_success /m);
+  });
+});
