@@ -150,7 +150,6 @@ function buildProgram(): Command {
   const program = new Command(NAME)
     .description("Prometheus exporter for the Microsoft Graph (beta) partner security score")
     .version(readBuildInfo().version)
-    .showHelpAfterError()
     .exitOverride()
     .addHelpText(
       "after",

@@ -29,7 +29,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+  throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ""}`);
 }
 
 /** The value of one sample in an exposition, or undefined when the series is absent. */

@@ -46,7 +46,10 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const origin = new URL(options.baseUrl).origin;
   const fetchHandler: Middleware = {
     async execute(context: Context): Promise<void> {
-      context.response = await fetchImpl(context.request, context.options);
+      // The SDK types the request as the DOM's RequestInfo; at run time it is a URL string or a Request.
+      const target: unknown = context.request;
+      if (typeof target !== "string" && !(target instanceof Request)) throw new TypeError("unexpected request type from the Graph client");
+      context.response = await fetchImpl(target, context.options);
     },
   };
   const client = Client.initWithMiddleware({

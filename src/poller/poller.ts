@@ -50,7 +50,7 @@ export function createPoller(options: PollerOptions): Poller {
   function armStaleness(): void {
     if (options.maxStalenessMs <= 0) return;
     clearTimeout(staleTimer);
-    staleTimer = setTimeout(options.onStale, options.maxStalenessMs);
+    staleTimer = setTimeout(() => options.onStale(), options.maxStalenessMs);
     staleTimer.unref();
   }
 

@@ -46,7 +46,7 @@ describe("renderSnapshot", () => {
     for (const help of helps) expect(help).toContain("Cached; refreshed from Microsoft Graph every 15m.");
   });
 
-  it("passes promtool check metrics", async () => {
+  it("passes promtool check metrics", () => {
     if (!hasTool("promtool")) return;
     const result = promtoolCheckMetrics(readFileSync(GOLDEN.text, "utf8"));
     expect(result.output).toBe("");
