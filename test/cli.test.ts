@@ -1,4 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { get } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -114,5 +118,27 @@ describe("the command line", () => {
     expect(sampleValue(text, "partner_security_score")).toBeGreaterThan(0);
     child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
+  });
+
+  it("simulate serves Graph over HTTPS with a certificate written to the CA file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pse-cli-sim-"));
+    const caFile = join(dir, "ca.pem");
+    const child = spawn(process.execPath, [CLI, "simulate", "--port", "0", "--tenants", "3", "--ca-file", caFile], { env: cleanEnv({}), stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const url = await eventually("the simulator URL", () => /listening on (https:\/\/\S+)/.exec(stdout)?.[1], 20_000);
+    expect(stdout).toContain(`NODE_EXTRA_CA_CERTS=${caFile}`);
+    // Trusting only the written file proves it is the certificate the server presents.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      get(`${url}t/v2.0/.well-known/openid-configuration`, { ca: readFileSync(caFile) }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      }).on("error", reject);
+    });
+    expect(status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

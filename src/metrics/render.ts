@@ -49,6 +49,7 @@ async function renderFormat(snapshot: Snapshot, format: ExpositionFormat, option
       series++;
     }
   }
+  if (series === 0) return { text: "", series };
   let text = await registry.metrics();
   // OpenMetrics allows one `# EOF`, and the exporter's own metrics follow this part.
   if (format === "openmetrics") text = text.replace(/# EOF\n?$/, "");
