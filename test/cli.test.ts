@@ -4,12 +4,10 @@ import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../src/simulator/simulator.js";
-import { eventually, sampleValue, startTestSimulator } from "./helpers.js";
+import { eventually, freePort, sampleValue, startTestSimulator } from "./helpers.js";
 
 /** The built CLI, as `npx partner-security-exporter` runs it; `npm test` builds it first. */
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -25,14 +23,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 function runCli(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], { env: cleanEnv(env), encoding: "utf8", timeout: 20_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSimulator } from "../src/simulator/simulator.js";
@@ -66,4 +68,13 @@ export function hasTool(name: string): boolean {
 export function promtoolCheckMetrics(exposition: string): { status: number | null; output: string } {
   const result = spawnSync("promtool", ["check", "metrics"], { input: exposition, encoding: "utf8" });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A port nothing listens on right now, for a child process that must be told its port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
