@@ -2,8 +2,9 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { z } from "zod";
+import { handleControl } from "./control.js";
 import { customers, history, requirements, score } from "./data.js";
+import { readBody, sendJson } from "./http.js";
 import type { RequirementOverride } from "./data.js";
 import { generateTlsIdentity } from "./tls.js";
 import type { TlsIdentity } from "./tls.js";
@@ -87,27 +88,6 @@ const GRAPH_PATHS: Record<string, Exclude<SimulatedEndpoint, "token">> = {
   [`${SCORE_PATH}/customerInsights`]: "customerInsights",
 };
 
-const faultSchema = z.strictObject({
-  endpoint: z.enum(["securityScore", "requirements", "history", "customerInsights", "token"]),
-  status: z.number().int().min(100).max(599).optional(),
-  retryAfter: z.number().min(0).optional(),
-  latencyMs: z.number().min(0).optional(),
-  hang: z.boolean().optional(),
-  malformed: z.boolean().optional(),
-  body: z.string().optional(),
-  contentType: z.string().optional(),
-  times: z.number().int().min(1).optional(),
-  fromPage: z.number().int().min(0).optional(),
-});
-const overrideSchema = z.strictObject({ complianceStatus: z.string().optional(), score: z.number().optional() });
-const tenantsSchema = z.strictObject({ count: z.number().int().min(0) });
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
-  response.end(text);
-}
-
 function graphError(status: number, requestId: string | undefined): unknown {
   const codes: Record<number, string> = { 400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Forbidden", 404: "ResourceNotFound", 429: "TooManyRequests" };
   return {
@@ -117,18 +97,6 @@ function graphError(status: number, requestId: string | undefined): unknown {
       innerError: { date: new Date().toISOString(), "request-id": requestId ?? "none", "client-request-id": requestId ?? "none" },
     },
   };
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
 }
 
 function delay(ms: number): Promise<void> {
@@ -220,39 +188,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return 200;
   }
 
-  async function control(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    const body = request.method === "POST" ? await readBody(request) : "";
-    let input: unknown;
-    try {
-      input = body ? JSON.parse(body) : {};
-    } catch {
-      return sendJson(response, 400, { error: "body is not JSON" });
-    }
-    const route = `${request.method ?? "GET"} ${url.pathname}`;
-    if (route === "GET /_control/requests") return sendJson(response, 200, log);
-    if (route === "POST /_control/faults") {
-      const fault = faultSchema.safeParse(input);
-      if (!fault.success) return sendJson(response, 400, { error: z.prettifyError(fault.error) });
-      api.injectFault(fault.data);
-    } else if (route === "POST /_control/tenants") {
-      const tenantsInput = tenantsSchema.safeParse(input);
-      if (!tenantsInput.success) return sendJson(response, 400, { error: z.prettifyError(tenantsInput.error) });
-      api.setTenants(tenantsInput.data.count);
-    } else if (route.startsWith("POST /_control/requirements/")) {
-      const override = overrideSchema.safeParse(input);
-      if (!override.success) return sendJson(response, 400, { error: z.prettifyError(override.error) });
-      api.setRequirement(decodeURIComponent(url.pathname.split("/").pop() ?? ""), override.data);
-    } else if (route === "DELETE /_control/faults") api.clearFaults();
-    else if (route === "POST /_control/reset") api.reset();
-    else if (route === "POST /_control/tokens/revoke") api.revokeTokens();
-    else return sendJson(response, 404, { error: `unknown control route ${route}` });
-    sendJson(response, 200, { ok: true });
-  }
-
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const base = `https://127.0.0.1:${port()}/`;
     const url = new URL(request.url ?? "/", base);
-    if (url.pathname.startsWith("/_control/")) return control(request, response, url);
+    if (url.pathname.startsWith("/_control/")) return handleControl(request, response, url, api);
     const openId = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
     if (openId) {
       const tenant = openId[1] ?? "";

@@ -68,7 +68,60 @@ afterEach(async () => {
   await simulator.close();
 });
 
+/** The metric contract of the exporter, names exactly as promised to users. */
+const CONTRACT = [
+  "partner_security_score",
+  "partner_security_score_max",
+  "partner_security_score_last_refresh_timestamp_seconds",
+  "partner_security_score_updated_timestamp_seconds",
+  "partner_security_requirement_score",
+  "partner_security_requirement_score_max",
+  "partner_security_requirement_compliance_status",
+  "partner_security_requirement_state",
+  "partner_security_requirement_updated_timestamp_seconds",
+  "partner_security_requirement_info",
+  "partner_security_admins",
+  "partner_security_admins_mfa_enabled",
+  "partner_security_admins_required_not_using_mfa",
+  "partner_security_users",
+  "partner_security_users_mfa_enabled",
+  "partner_security_users_required_not_using_mfa",
+  "partner_security_mfa_policy_enabled",
+  "partner_security_customer_tenants",
+  "partner_security_customer_tenants_mfa_compliant",
+  "partner_security_spending_budget_customers",
+  "partner_security_spending_budget_customers_with_budget",
+  "partner_security_alert_average_response_time_seconds",
+  "partner_security_customer_mfa_compliant_admins",
+  "partner_security_customer_mfa_compliant_non_admins",
+  "partner_security_customer_users",
+  "partner_security_customer_mfa_policy_enabled",
+  "partner_security_history_score",
+  "partner_security_history_compliant_requirements",
+  "partner_security_history_requirements",
+  "partner_security_exporter_build_info",
+  "partner_security_exporter_refresh_success",
+  "partner_security_exporter_last_success_timestamp_seconds",
+  "partner_security_exporter_refresh_duration_seconds_bucket",
+  "partner_security_exporter_refreshes_total",
+  "partner_security_exporter_graph_requests_total",
+  "partner_security_exporter_graph_request_duration_seconds_bucket",
+  "partner_security_exporter_graph_retries_total",
+  "partner_security_exporter_endpoint_available",
+  "process_cpu_seconds_total",
+  "nodejs_eventloop_lag_seconds",
+];
+
 describe("exporter against the simulator over HTTPS with the real ClientSecretCredential", () => {
+  it("exports every metric of the contract", async () => {
+    const running = await start();
+    const names = new Set(seriesLines(await scrape(running)).map((line) => /^[^{ ]+/.exec(line)?.[0]));
+    expect(CONTRACT.filter((name) => !names.has(name))).toEqual([]);
+    const text = await scrape(running);
+    expect(sampleValue(text, "partner_security_mfa_policy_enabled", { policy: "conditional_access" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_build_info", { version: "0.0.0-test", revision: "test", nodejs_version: process.versions.node })).toBe(1);
+  });
+
   it("exports the score, every requirement and every customer tenant across pages", async () => {
     const running = await start();
     const text = await scrape(running);
@@ -144,10 +197,12 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
 
   it("retries a persistent 401 once with a fresh token, then fails and keeps the last good data", async () => {
     const running = await start();
-    const before = graphPart(await scrape(running));
+    const first = await scrape(running);
+    const before = graphPart(first);
     simulator.injectFault({ endpoint: "securityScore", status: 401 });
     await running.poller.refreshNow();
     const text = await scrape(running);
+    expect(sampleValue(text, "partner_security_exporter_last_success_timestamp_seconds")).toBe(sampleValue(first, "partner_security_exporter_last_success_timestamp_seconds"));
 
     expect(requestsTo("securityScore").map((request) => request.status)).toEqual([200, 401, 401]);
     expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
