@@ -64,7 +64,7 @@ function errorSummary(error: unknown): Record<string, unknown> {
 export async function startExporter(options: ExporterOptions): Promise<RunningExporter> {
   const { config, logger } = options;
   const build = options.build ?? readBuildInfo();
-  const self = createSelfMetrics(build);
+  const self = createSelfMetrics(build, { refreshIntervalSeconds: config.refreshIntervalMs / 1000, maxStalenessSeconds: config.maxStalenessMs / 1000 });
   const cache = createExpositionCache(self);
   const graph = createGraphClient({
     baseUrl: config.graphBaseUrl,

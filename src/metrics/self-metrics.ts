@@ -10,6 +10,13 @@ export interface BuildInfo {
   readonly revision: string;
 }
 
+/** Settings alerting rules compare against (data age versus the refresh interval). */
+export interface ExportedSettings {
+  readonly refreshIntervalSeconds: number;
+  /** 0 means never. */
+  readonly maxStalenessSeconds: number;
+}
+
 /** The exporter's own metrics: live, on registries that live as long as the process. */
 export interface SelfMetrics {
   readonly registries: Readonly<Record<ExpositionFormat, Registry<RegistryContentType>>>;
@@ -26,8 +33,16 @@ const PREFIX = "partner_security_exporter_";
 const REFRESH_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const REQUEST_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-function define(registry: Registry<RegistryContentType>, build: BuildInfo) {
+function define(registry: Registry<RegistryContentType>, build: BuildInfo, settings: ExportedSettings) {
   const registers = [registry];
+  new Gauge({ name: `${PREFIX}refresh_interval_seconds`, help: "Configured time between refreshes from Microsoft Graph (PSE_REFRESH_INTERVAL).", registers }).set(
+    settings.refreshIntervalSeconds,
+  );
+  new Gauge({
+    name: `${PREFIX}max_staleness_seconds`,
+    help: "Configured age after which the Graph-derived series are dropped (PSE_MAX_STALENESS); 0 means never.",
+    registers,
+  }).set(settings.maxStalenessSeconds);
   const buildInfo = new Gauge({
     name: `${PREFIX}build_info`,
     help: "Version of the exporter and the Node.js it runs on. Always 1.",
@@ -70,9 +85,9 @@ function define(registry: Registry<RegistryContentType>, build: BuildInfo) {
  * prom-client renames counters when it renders OpenMetrics, so each format gets its own
  * registry and its own metric objects; every update goes to both.
  */
-export function createSelfMetrics(build: BuildInfo): SelfMetrics {
+export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings): SelfMetrics {
   const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
-  const sets = [define(registries.text, build), define(registries.openmetrics, build)];
+  const sets = [define(registries.text, build, settings), define(registries.openmetrics, build, settings)];
   for (const registry of Object.values(registries)) {
     collectDefaultMetrics({ register: registry });
     // Gauges named like counters; the same counts stay available without the suffix.

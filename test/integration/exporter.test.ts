@@ -108,6 +108,7 @@ const CONTRACT = [
   "partner_security_exporter_graph_request_duration_seconds_bucket",
   "partner_security_exporter_graph_retries_total",
   "partner_security_exporter_endpoint_available",
+  "partner_security_exporter_refresh_interval_seconds",
   "process_cpu_seconds_total",
   "nodejs_eventloop_lag_seconds",
 ];

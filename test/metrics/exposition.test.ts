@@ -7,7 +7,7 @@ import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 import { sampleValue } from "../helpers.js";
 
 async function cacheWithSnapshot() {
-  const self = createSelfMetrics({ version: "1.0.0", revision: "abc" });
+  const self = createSelfMetrics({ version: "1.0.0", revision: "abc" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 86_400 });
   const cache = createExpositionCache(self);
   cache.publish(await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m" }));
   return { self, cache };
