@@ -5,7 +5,7 @@ import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { eventually, hasTool, sampleValue, startTestSimulator } from "../helpers.js";
-import { startPrometheus } from "./prometheus-harness.js";
+import { JOB, startPrometheus } from "./prometheus-harness.js";
 import type { RunningPrometheus } from "./prometheus-harness.js";
 
 let simulator: Simulator | undefined;
@@ -34,7 +34,7 @@ describe("a real Prometheus scraping the exporter", () => {
     const running = prometheus;
 
     const up = await eventually("a successful scrape", async () => {
-      const result = await running.query('up{job="partner-security"}');
+      const result = await running.query(`up{job="${JOB}"}`);
       return result[0]?.value[1] === "1" ? result : undefined;
     }, 20_000);
     expect(up).toHaveLength(1);
