@@ -24,6 +24,12 @@ afterEach(async () => {
   prometheus = alertmanager = exporter = simulator = undefined;
 });
 
+/** The simulator's HTTP control API, as another process would drive it. */
+async function control(sim: Simulator, path: string, body: unknown = {}): Promise<void> {
+  const response = await fetch(`${sim.url}_control/${path}`, { method: "POST", body: JSON.stringify(body) });
+  expect(response.status, `control ${path}`).toBe(200);
+}
+
 function matching(alerts: AlertmanagerAlert[], labels: Record<string, string>): AlertmanagerAlert | undefined {
   return alerts.find((alert) => Object.entries(labels).every(([key, value]) => alert.labels[key] === value));
 }
@@ -56,7 +62,7 @@ describe("alerts from simulator to Alertmanager", () => {
     expect(matching(baseline, { alertname: "PartnerSecurityScoreDropped" })).toBeUndefined();
     expect(matching(baseline, { alertname: "PartnerSecurityExporterRefreshFailing" })).toBeUndefined();
 
-    sim.setRequirement(contactId, { complianceStatus: "noncomplaint", score: 0 });
+    await control(sim, `requirements/${encodeURIComponent(contactId)}`, { complianceStatus: "noncomplaint", score: 0 });
     await running.poller.refreshNow();
     const noncompliant = await eventually("PartnerSecurityRequirementNoncompliant in Alertmanager", async () =>
       matching(await am.alerts(), { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId }),
@@ -75,7 +81,7 @@ describe("alerts from simulator to Alertmanager", () => {
     expect(dropped.labels).toMatchObject({ severity: "warning", job: JOB });
     expect(dropped.annotations.summary).toBe("Partner security score dropped by 10 points within 24h");
 
-    for (const endpoint of ["securityScore", "requirements", "history", "customerInsights"] as const) sim.injectFault({ endpoint, status: 503 });
+    for (const endpoint of ["securityScore", "requirements", "history", "customerInsights"]) await control(sim, "faults", { endpoint, status: 503 });
     await running.poller.refreshNow();
     const failing = await eventually("PartnerSecurityExporterRefreshFailing in Alertmanager", async () =>
       matching(await am.alerts(), { alertname: "PartnerSecurityExporterRefreshFailing" }),
@@ -84,7 +90,7 @@ describe("alerts from simulator to Alertmanager", () => {
     // The last good data is still served, so the requirement alert keeps firing through the outage.
     expect(matching(await am.alerts(), { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId })).toBeDefined();
 
-    sim.reset();
+    await control(sim, "reset");
     await running.poller.refreshNow();
     await eventually("every alert of the scenario resolved", async () => {
       const alerts = await am.alerts();
