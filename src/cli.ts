@@ -58,6 +58,9 @@ async function run(command: Command): Promise<void> {
   const config = loadConfig(flagsOf(command));
   const logger = createLogger(config.logLevel, config.logFormat);
   const exporter = await startExporter({ config, logger });
+  process.on("SIGHUP", () => {
+    exporter.reloadWebConfig();
+  });
   onShutdown(() => exporter.close());
 }
 

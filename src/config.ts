@@ -1,16 +1,9 @@
 import { z } from "zod";
+import { ConfigError } from "./config-error.js";
+import { loadWebConfig } from "./web-config.js";
+import type { WebConfig } from "./web-config.js";
 
-/** A setting that cannot be used; start-up stops with exit code 2 and this one-line message. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(
-    readonly setting: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${setting}: ${message}`, options);
-  }
-}
+export { ConfigError };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 export type LogFormat = "json" | "pretty";
@@ -53,6 +46,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly credential: CredentialConfig;
+  /** Stops following @odata.nextLink after this many pages of one collection. */
+  readonly maxPages: number;
+  /** TLS, basic auth and headers from PSE_WEB_CONFIG_FILE; undefined serves plain HTTP to anyone. */
+  readonly webConfig: WebConfig | undefined;
 }
 
 /** One row per setting: the flag, its environment variable and its default, in one place. */
@@ -65,6 +62,8 @@ export const SETTINGS = [
   { key: "requestTimeout", flag: "--request-timeout", env: "PSE_REQUEST_TIMEOUT", fallback: "30s", description: "timeout of one Graph request" },
   { key: "logLevel", flag: "--log-level", env: "PSE_LOG_LEVEL", fallback: "info", description: "fatal, error, warn, info, debug, trace or silent" },
   { key: "logFormat", flag: "--log-format", env: "PSE_LOG_FORMAT", fallback: "json", description: "json, or pretty for humans" },
+  { key: "maxPages", flag: "--max-pages", env: "PSE_MAX_PAGES", fallback: "1000", description: "most pages followed in one Graph collection (a guard against runaway @odata.nextLink chains)" },
+  { key: "webConfigFile", flag: "--web-config-file", env: "PSE_WEB_CONFIG_FILE", fallback: "", description: "exporter-toolkit web config file: TLS, basic auth and headers for the HTTP server (re-read on SIGHUP)" },
   { key: "credential", flag: "--credential", env: "PSE_CREDENTIAL", fallback: "auto", description: "auto, client-secret, client-certificate, workload-identity or managed-identity" },
 ] as const;
 
@@ -130,6 +129,12 @@ function graphBaseUrl(setting: string, text: string): string {
   if (url.protocol !== "https:") throw new ConfigError(setting, `"${text}" must use https (Graph tokens are only sent over TLS)`);
   if (url.search || url.hash) throw new ConfigError(setting, `"${text}" must not have a query or fragment`);
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}/`;
+}
+
+function wholeNumber(setting: string, text: string, min: number, max: number): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new ConfigError(setting, `"${text}" is not a whole number from ${min} to ${max}`);
+  return value;
 }
 
 function oneOf<T extends string>(setting: string, text: string, allowed: readonly T[]): T {
@@ -230,12 +235,15 @@ export function loadConfig(flags: Flags = {}, env: Env = process.env): Config {
     logLevel: read("logLevel", (s, t) => oneOf<LogLevel>(s, t, ["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     logFormat: read("logFormat", (s, t) => oneOf<LogFormat>(s, t, ["json", "pretty"])),
     credential: credential(raw("credential").text, env),
+    maxPages: read("maxPages", (s, t) => wholeNumber(s, t, 1, 1_000_000)),
+    webConfig: read("webConfigFile", (_s, t) => (t.trim() === "" ? undefined : loadWebConfig(t.trim()))),
   };
   return Object.freeze(config);
 }
 
 /** The config as it may be logged: no secrets, no passwords. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { credential: cred, ...rest } = config;
-  return { ...rest, credential: { kind: cred.kind, clientId: cred.clientId, tenantId: "tenantId" in cred ? cred.tenantId : undefined } };
+  const { credential: cred, webConfig, ...rest } = config;
+  const web = webConfig && { path: webConfig.path, tls: webConfig.tls?.clientAuth ?? false, basicAuthUsers: [...webConfig.basicAuthUsers.keys()] };
+  return { ...rest, webConfig: web, credential: { kind: cred.kind, clientId: cred.clientId, tenantId: "tenantId" in cred ? cred.tenantId : undefined } };
 }

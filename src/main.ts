@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TokenCredential } from "@azure/identity";
 import type { Logger } from "pino";
@@ -16,7 +14,10 @@ import { createSelfMetrics } from "./metrics/self-metrics.js";
 import type { BuildInfo } from "./metrics/self-metrics.js";
 import { createPoller } from "./poller/poller.js";
 import type { Poller } from "./poller/poller.js";
+import { createAccessControl } from "./server/access.js";
 import { createApp } from "./server/app.js";
+import { createExporterServer } from "./server/http-server.js";
+import { loadWebConfig } from "./web-config.js";
 import { readBuildInfo } from "./version.js";
 
 export interface ExporterOptions {
@@ -34,6 +35,11 @@ export interface RunningExporter {
   readonly url: string;
   readonly cache: ExpositionCache;
   readonly poller: Poller;
+  /**
+   * Re-reads the web config file (SIGHUP). On any error the running config stays and the error
+   * is returned, for the caller to log.
+   */
+  reloadWebConfig(): Error | undefined;
   /** Stops refreshing, lets in-flight requests finish and closes the server. */
   close(): Promise<void>;
 }
@@ -85,7 +91,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
 
   async function refresh(signal: AbortSignal): Promise<void> {
     const warnings: string[] = [];
-    const snapshot = await fetchSnapshot(graph, { signal, warn: (message) => warnings.push(message) });
+    const snapshot = await fetchSnapshot(graph, { signal, maxPages: config.maxPages, warn: (message) => warnings.push(message) });
     const rendered = await renderSnapshot(snapshot, { refreshInterval });
     cache.publish(rendered);
     self.endpointsAvailable(snapshot.available);
@@ -125,7 +131,9 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   void poller.firstRefresh.then(() => {
     ready = true;
   });
+  const access = createAccessControl(config.webConfig);
   const app = createApp({
+    access,
     metricsPath: config.metricsPath,
     getExposition: (format, gzip) => cache.expose(format, gzip),
     isReady: () => ready,
@@ -140,7 +148,8 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     },
     logger,
   });
-  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, app);
+  const exporterServer = createExporterServer(app, config.webConfig?.tls);
+  const { server } = exporterServer;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.listen.port, config.listen.host, () => {
@@ -150,7 +159,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${exporterServer.tls ? "https" : "http"}://${host}:${address.port}`;
   logger.info({ url, metricsPath: config.metricsPath, config: describeConfig(config) }, "listening");
   poller.start();
 
@@ -158,6 +167,21 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     url,
     cache,
     poller,
+    reloadWebConfig() {
+      const path = config.webConfig?.path;
+      if (!path) return new Error("no web config file was given at start (PSE_WEB_CONFIG_FILE)");
+      try {
+        const next = loadWebConfig(path);
+        exporterServer.updateTls(next.tls);
+        access.update(next);
+        logger.info({ path, tls: next.tls?.clientAuth ?? false, basicAuthUsers: next.basicAuthUsers.size }, "web config reloaded");
+        return undefined;
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        logger.error({ err: { message: failure.message } }, "web config reload failed; keeping the running one");
+        return failure;
+      }
+    },
     async close() {
       await poller.stop();
       await new Promise<void>((resolve) => {

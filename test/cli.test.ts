@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import bcrypt from "bcryptjs";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,48 @@ describe("the command line", () => {
       }).on("error", reject);
     });
     expect(status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stops with exit code 2 naming the key of an invalid web config file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pse-cli-web-"));
+    writeFileSync(join(dir, "web.yml"), "basic_auth_users:\n  prometheus: hunter2\n");
+    const result = runCli(["check-config", "--web-config-file", join(dir, "web.yml")], CREDENTIALS);
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([`partner-security-exporter: web config ${join(dir, "web.yml")}: basic_auth_users.prometheus: is not a bcrypt hash (generate one with htpasswd -nBC 10 "" | tr -d ':\\n')`]);
+    expect(result.stderr).not.toContain("hunter2");
+  });
+
+  it("re-reads the web config on SIGHUP and keeps the old one when the new one is invalid", async () => {
+    simulator = await startTestSimulator({ tenants: 2 });
+    const dir = mkdtempSync(join(tmpdir(), "pse-cli-hup-"));
+    const web = join(dir, "web.yml");
+    writeFileSync(web, `basic_auth_users:\n  alice: ${bcrypt.hashSync("alice-pw", 4)}\n`);
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, "--web-config-file", web], {
+      env: cleanEnv({ ...CREDENTIALS, PSE_LISTEN_ADDRESS: `127.0.0.1:${port}`, PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const base = `http://127.0.0.1:${port}`;
+    const as = (user: string, password: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
+    await eventually("readiness", async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));
+    expect((await fetch(`${base}/metrics`, as("alice", "alice-pw"))).status).toBe(200);
+
+    writeFileSync(web, `basic_auth_users:\n  bob: ${bcrypt.hashSync("bob-pw", 4)}\n`);
+    child.kill("SIGHUP");
+    await eventually("bob accepted", async () => ((await fetch(`${base}/metrics`, as("bob", "bob-pw"))).status === 200 ? true : undefined));
+    expect((await fetch(`${base}/metrics`, as("alice", "alice-pw"))).status).toBe(401);
+
+    writeFileSync(web, "basic_auth_users: [broken\n");
+    child.kill("SIGHUP");
+    await eventually("the reload error in the log", () => (output.includes("web config reload failed") ? true : undefined));
+    expect((await fetch(`${base}/metrics`, as("bob", "bob-pw"))).status).toBe(200);
     child.kill("SIGTERM");
     expect(await exited(child)).toBe(0);
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 import express from "express";
+import helmet from "helmet";
 import type { ErrorRequestHandler, Express, Request } from "express";
 import type { Logger } from "pino";
 import type { Exposition } from "../metrics/exposition.js";
 import type { ExpositionFormat } from "../metrics/render.js";
+import type { AccessControl } from "./access.js";
 import { renderLanding } from "./landing.js";
 import type { LandingPage } from "./landing.js";
 
@@ -13,6 +15,8 @@ export interface AppOptions {
   isReady(): boolean;
   readonly landing: LandingPage;
   readonly logger: Logger;
+  /** Basic auth and headers of the web config; /healthz and /readyz stay open for probes. */
+  readonly access?: AccessControl;
 }
 
 /** Prometheus asks for OpenMetrics in Accept; everything else gets the classic text format. */
@@ -31,6 +35,16 @@ export function createApp(options: AppOptions): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   const landingHtml = renderLanding(options.landing);
+  const noAuth: express.RequestHandler = (_request, _response, next) => next();
+  const authenticate = options.access?.authenticate ?? noAuth;
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
+      strictTransportSecurity: false,
+    }),
+  );
+  if (options.access) app.use(options.access.headers);
 
   app.use(function onlyGetAndHead(request, response, next) {
     if (request.method === "GET" || request.method === "HEAD") {
@@ -40,7 +54,7 @@ export function createApp(options: AppOptions): Express {
     response.status(405).set("Allow", "GET, HEAD").type("text/plain").send("method not allowed\n");
   });
 
-  app.get(options.metricsPath, function metrics(request, response, next) {
+  app.get(options.metricsPath, authenticate, function metrics(request, response, next) {
     const format = negotiateFormat(request.headers.accept);
     const gzip = acceptsGzip(request);
     options.getExposition(format, gzip).then((exposition) => {
@@ -59,7 +73,7 @@ export function createApp(options: AppOptions): Express {
     response.status(ready ? 200 : 503).type("text/plain").send(ready ? "ready\n" : "waiting for the first refresh\n");
   });
 
-  app.get("/", function landing(request, response, next) {
+  app.get("/", authenticate, function landing(request, response, next) {
     // Express treats "/" as a prefix-insensitive exact route already, but not "//".
     if (request.path !== "/") {
       next();

@@ -53,6 +53,8 @@ export interface PrometheusOptions {
   readonly rules?: string;
   /** host:port of an Alertmanager to send alerts to. */
   readonly alertmanager?: string;
+  /** Extra lines of the scrape job (scheme, tls_config, basic_auth), indented four spaces. */
+  readonly scrape?: readonly string[];
 }
 
 /** A real Prometheus (Debian package) on loopback with temporary storage, scraping `target` every second. */
@@ -65,6 +67,7 @@ export async function startPrometheus(target: string, options: PrometheusOptions
     ...(options.alertmanager ? ["alerting:", "  alertmanagers:", "    - static_configs:", `        - targets: ["${options.alertmanager}"]`] : []),
     "scrape_configs:",
     `  - job_name: ${JOB}`,
+    ...(options.scrape ?? []),
     "    static_configs:",
     `      - targets: ["${target}"]`,
     "",

@@ -1,0 +1,156 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { startExporter } from "../../src/main.js";
+import type { RunningExporter } from "../../src/main.js";
+import type { Simulator } from "../../src/simulator/simulator.js";
+import { JOB, startPrometheus } from "../e2e/prometheus-harness.js";
+import type { RunningPrometheus } from "../e2e/prometheus-harness.js";
+import { eventually, hasTool, startTestSimulator } from "../helpers.js";
+import { makeTlsFiles } from "../tls-fixtures.js";
+import type { TlsFiles } from "../tls-fixtures.js";
+
+const PASSWORD = "scrape-password-7f3a";
+let files: TlsFiles;
+let simulator: Simulator;
+let exporter: RunningExporter | undefined;
+let prometheus: RunningPrometheus | undefined;
+
+interface Reply {
+  status: number | undefined;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function get(url: string, options: { auth?: string; cert?: string; key?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca: files.serverCert, ...(options.cert ? { cert: options.cert, key: options.key } : {}), ...(options.auth ? { auth: options.auth } : {}) }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode, headers: response.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function startWith(webConfigYaml: string): Promise<RunningExporter> {
+  const path = join(files.dir, `web-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(path, webConfigYaml);
+  const config = loadConfig(
+    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
+    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+  );
+  exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
+  await exporter.poller.firstRefresh;
+  return exporter;
+}
+
+function tlsYaml(extra = ""): string {
+  return `tls_server_config:\n  cert_file: serverCert.pem\n  key_file: serverKey.pem\n${extra}`;
+}
+
+beforeAll(async () => {
+  files = await makeTlsFiles();
+  simulator = await startTestSimulator({ tenants: 5 });
+});
+afterAll(async () => {
+  await simulator.close();
+  rmSync(files.dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await prometheus?.stop();
+  await exporter?.close();
+  prometheus = exporter = undefined;
+});
+
+describe("the web config (exporter-toolkit format)", () => {
+  it("serves /metrics over HTTPS with a self-signed certificate", async () => {
+    const running = await startWith(tlsYaml());
+    expect(running.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const reply = await get(`${running.url}/metrics`);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain("partner_security_score ");
+  });
+
+  it("asks for basic auth, refuses a wrong password and accepts the right one", async () => {
+    const hash = bcrypt.hashSync(PASSWORD, 4);
+    const running = await startWith(`${tlsYaml()}basic_auth_users:\n  prometheus: ${hash}\nhttp_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n`);
+    const anonymous = await get(`${running.url}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    const wrong = await get(`${running.url}/metrics`, { auth: "prometheus:not-the-password" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).not.toContain("partner_security");
+    const unknownUser = await get(`${running.url}/metrics`, { auth: `someone:${PASSWORD}` });
+    expect(unknownUser.status).toBe(401);
+    const right = await get(`${running.url}/metrics`, { auth: `prometheus:${PASSWORD}` });
+    expect(right.status).toBe(200);
+    expect(right.headers["strict-transport-security"]).toBe("max-age=31536000");
+    expect((await get(`${running.url}/`)).status).toBe(401);
+    // Probes stay open, and say nothing about the data.
+    expect((await get(`${running.url}/healthz`)).status).toBe(200);
+    expect((await get(`${running.url}/readyz`)).status).toBe(200);
+  });
+
+  it("refuses the handshake without a client certificate when one is required", async () => {
+    const running = await startWith(tlsYaml("  client_ca_file: caCert.pem\n  client_auth_type: RequireAndVerifyClientCert\n"));
+    await expect(get(`${running.url}/metrics`)).rejects.toThrow();
+    await expect(get(`${running.url}/metrics`, { cert: files.strangerCert, key: files.strangerKey })).rejects.toThrow();
+    const trusted = await get(`${running.url}/metrics`, { cert: files.clientCert, key: files.clientKey });
+    expect(trusted.status).toBe(200);
+  });
+
+  it("RequireAnyClientCert wants a certificate but not a known CA", async () => {
+    const running = await startWith(tlsYaml("  client_auth_type: RequireAnyClientCert\n"));
+    await expect(get(`${running.url}/metrics`)).rejects.toThrow();
+    expect((await get(`${running.url}/metrics`, { cert: files.strangerCert, key: files.strangerKey })).status).toBe(200);
+  });
+
+  it("is scraped by a real Prometheus over TLS with basic auth", async () => {
+    if (!hasTool("prometheus")) return;
+    const running = await startWith(`${tlsYaml()}basic_auth_users:\n  prometheus: ${bcrypt.hashSync(PASSWORD, 4)}\n`);
+    prometheus = await startPrometheus(new URL(running.url).host, {
+      scrape: ["    scheme: https", "    tls_config:", `      ca_file: ${join(files.dir, "serverCert.pem")}`, "    basic_auth:", "      username: prometheus", `      password: ${PASSWORD}`],
+    });
+    const prom = prometheus;
+    const up = await eventually("an authenticated TLS scrape", async () => {
+      const result = await prom.query(`up{job="${JOB}"} == 1`);
+      return result.length > 0 ? result : undefined;
+    }, 20_000);
+    expect(up).toHaveLength(1);
+    expect((await prom.query("partner_security_customer_tenants"))[0]?.value[1]).toBe("5");
+  });
+
+  it("reloads on request: new users apply, an invalid file keeps the running config", async () => {
+    const path = join(files.dir, "reload.yml");
+    writeFileSync(path, `basic_auth_users:\n  alice: ${bcrypt.hashSync("alice-pw", 4)}\n`);
+    const config = loadConfig(
+      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
+      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+    );
+    exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
+    const base = exporter.url;
+    const auth = (user: string, password: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
+    expect((await fetch(`${base}/metrics`, auth("alice", "alice-pw"))).status).toBe(200);
+
+    writeFileSync(path, `basic_auth_users:\n  bob: ${bcrypt.hashSync("bob-pw", 4)}\n`);
+    expect(exporter.reloadWebConfig()).toBeUndefined();
+    expect((await fetch(`${base}/metrics`, auth("alice", "alice-pw"))).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, auth("bob", "bob-pw"))).status).toBe(200);
+
+    writeFileSync(path, "basic_auth_users:\n  bob: not-a-hash\n");
+    expect(exporter.reloadWebConfig()?.message).toContain("basic_auth_users.bob: is not a bcrypt hash");
+    expect((await fetch(`${base}/metrics`, auth("bob", "bob-pw"))).status).toBe(200);
+
+    writeFileSync(path, tlsYaml());
+    expect(exporter.reloadWebConfig()?.message).toContain("turning TLS on needs a restart");
+    expect((await fetch(`${base}/metrics`, auth("bob", "bob-pw"))).status).toBe(200);
+  });
+});
