@@ -16,7 +16,7 @@ export interface TlsFiles {
   readonly strangerKey: string;
 }
 
-const SAN = [{ name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] }];
+const SAN = [{ name: "subjectAltName" as const, altNames: [{ type: 2 as const, value: "localhost" }, { type: 7 as const, ip: "127.0.0.1" }] }];
 
 /** A self-signed server certificate, a client CA with one client certificate, and an unrelated client certificate, in a temp dir. */
 export async function makeTlsFiles(): Promise<TlsFiles> {
