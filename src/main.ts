@@ -28,6 +28,8 @@ export interface ExporterOptions {
   readonly fetch?: typeof fetch;
   readonly retry?: RetryPolicy;
   readonly build?: BuildInfo;
+  /** Refresh deadline; half the refresh interval unless a test needs another. */
+  readonly deadlineMs?: number;
 }
 
 export interface RunningExporter {
@@ -110,12 +112,12 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     refresh,
     intervalMs: config.refreshIntervalMs,
     // Well inside the interval, so a slow refresh never collides with the next tick.
-    deadlineMs: Math.floor(config.refreshIntervalMs / 2),
+    deadlineMs: options.deadlineMs ?? Math.floor(config.refreshIntervalMs / 2),
     maxStalenessMs: config.maxStalenessMs,
     jitter: () => Math.random() * Math.min(config.refreshIntervalMs * 0.1, 30_000),
     onOutcome: (outcome) => {
       self.refreshFinished({ ok: outcome.ok, seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt });
-      if (!outcome.ok) logger.error({ err: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
+      if (!outcome.ok) logger.error({ error: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
     },
     onSkipped: () => {
       self.refreshSkipped();
@@ -178,7 +180,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
         return undefined;
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));
-        logger.error({ err: { message: failure.message } }, "web config reload failed; keeping the running one");
+        logger.error({ error: { message: failure.message } }, "web config reload failed; keeping the running one");
         return failure;
       }
     },

@@ -241,7 +241,7 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message || error.name : String(error);
   return text.split("\n")[0]?.slice(0, 300) ?? "";
 }
 

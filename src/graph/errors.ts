@@ -28,3 +28,9 @@ export class SchemaError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Valid JSON whose envelope is wrong (a collection page without a `value` array, a singleton that
+ * is not an object): that endpoint's series are left out and the rest of the refresh goes on.
+ */
+export class EnvelopeError extends SchemaError {}

@@ -1,8 +1,8 @@
 import type { GraphClient } from "./client.js";
-import { GraphError, SchemaError } from "./errors.js";
+import { EnvelopeError, GraphError, SchemaError } from "./errors.js";
 import { latestHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
 import type { WarningSink } from "./schema.js";
-import type { CustomerInsight, Endpoint, Requirement, Snapshot } from "./snapshot.js";
+import type { CustomerInsight, Endpoint, Requirement, Score, Snapshot } from "./snapshot.js";
 
 const ROOT = "/security/partner/securityScore";
 const PATHS: Record<Endpoint, string> = {
@@ -23,14 +23,34 @@ export interface FetchSnapshotOptions {
 
 /** Marks a 404: the endpoint is unavailable for this refresh, which is not a failure of the refresh. */
 const UNAVAILABLE = Symbol("unavailable");
+/** Marks JSON of the wrong envelope: that endpoint's series are left out, the refresh goes on. */
+const UNREADABLE = Symbol("unreadable");
 
-async function unlessNotFound<T>(work: Promise<T>): Promise<T | typeof UNAVAILABLE> {
+async function settle<T>(work: Promise<T>, warn: WarningSink): Promise<T | typeof UNAVAILABLE | typeof UNREADABLE> {
   try {
     return await work;
   } catch (error) {
     if (error instanceof GraphError && error.status === 404) return UNAVAILABLE;
+    if (error instanceof EnvelopeError) {
+      warn(`${error.message}; its series are left out`);
+      return UNREADABLE;
+    }
     throw error;
   }
+}
+
+function readScore(body: unknown, warn: WarningSink): Score | undefined {
+  try {
+    return parseScore(body, warn);
+  } catch (error) {
+    if (!(error instanceof EnvelopeError)) throw error;
+    warn(`${error.message}; its series are left out`);
+    return undefined;
+  }
+}
+
+function present<T>(value: T | typeof UNAVAILABLE | typeof UNREADABLE): value is T {
+  return value !== UNAVAILABLE && value !== UNREADABLE;
 }
 
 /** Follows `@odata.nextLink` to the end; the whole collection or an error, never part of it. */
@@ -62,27 +82,28 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
   // The first failure fails the refresh, so the requests still in flight are abandoned with it.
   const abandon = new AbortController();
   const inner = { ...options, signal: AbortSignal.any([options.signal, abandon.signal]) };
-  const [score, requirements, history, customers] = await Promise.all([
-    unlessNotFound(client.getJson("securityScore", PATHS.securityScore, inner.signal)),
-    unlessNotFound(fetchCollection(client, "requirements", inner)),
-    unlessNotFound(fetchCollection(client, "history", inner)),
-    unlessNotFound(fetchCollection(client, "customerInsights", inner)),
+  const [scoreBody, requirements, history, customers] = await Promise.all([
+    settle(client.getJson("securityScore", PATHS.securityScore, inner.signal), warn),
+    settle(fetchCollection(client, "requirements", inner), warn),
+    settle(fetchCollection(client, "history", inner), warn),
+    settle(fetchCollection(client, "customerInsights", inner), warn),
   ]).catch((error: unknown) => {
     abandon.abort(error);
     throw error;
   });
-  const parsedRequirements: Requirement[] = requirements === UNAVAILABLE ? [] : requirements.map((item) => parseRequirement(item, warn)).filter(defined);
-  const parsedCustomers: CustomerInsight[] = customers === UNAVAILABLE ? [] : customers.map((item) => parseCustomerInsight(item, warn)).filter(defined);
+  const score = present(scoreBody) ? readScore(scoreBody, warn) : undefined;
+  const parsedRequirements: Requirement[] = present(requirements) ? requirements.map((item) => parseRequirement(item, warn)).filter(defined) : [];
+  const parsedCustomers: CustomerInsight[] = present(customers) ? customers.map((item) => parseCustomerInsight(item, warn)).filter(defined) : [];
   return deepFreeze({
     available: {
-      securityScore: score !== UNAVAILABLE,
+      securityScore: scoreBody !== UNAVAILABLE,
       requirements: requirements !== UNAVAILABLE,
       history: history !== UNAVAILABLE,
       customerInsights: customers !== UNAVAILABLE,
     },
-    score: score === UNAVAILABLE ? undefined : parseScore(score, warn),
+    score,
     requirements: uniqueBy(parsedRequirements, (requirement) => requirement.id, "requirements", warn),
-    latestHistory: history === UNAVAILABLE ? undefined : latestHistory(history, warn),
+    latestHistory: present(history) ? latestHistory(history, warn) : undefined,
     customers: uniqueBy(parsedCustomers, (customer) => customer.tenantId, "customerInsights", warn),
   });
 }

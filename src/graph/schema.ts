@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SchemaError } from "./errors.js";
+import { EnvelopeError } from "./errors.js";
 import type {
   ComplianceStatus,
   CustomerInsight,
@@ -71,7 +71,7 @@ export interface CollectionPage {
 export function parseCollectionPage(endpoint: Endpoint, body: unknown): CollectionPage {
   const result = collectionPage.safeParse(body);
   if (!result.success) {
-    throw new SchemaError(`${endpoint}: response is not an OData collection page (${describeIssues(result.error.issues)})`, endpoint, result.error.issues);
+    throw new EnvelopeError(`${endpoint}: response is not an OData collection page (${describeIssues(result.error.issues)})`, endpoint, result.error.issues);
   }
   return { items: result.data.value, nextLink: result.data["@odata.nextLink"] };
 }
@@ -196,7 +196,7 @@ function details(kind: RequirementDetails["kind"], object: Record<string, unknow
 /** The singleton, bare or wrapped in `{"value": {...}}` as the docs' examples show. */
 export function parseScore(body: unknown, warn: WarningSink): Score {
   const outer = graphObject.safeParse(body);
-  if (!outer.success || Array.isArray(body)) throw new SchemaError("securityScore: response is not a JSON object", "securityScore", outer.error?.issues ?? []);
+  if (!outer.success || Array.isArray(body)) throw new EnvelopeError("securityScore: response is not a JSON object", "securityScore", outer.error?.issues ?? []);
   const inner = graphObject.safeParse(outer.data.value);
   const object = inner.success && !Array.isArray(outer.data.value) ? inner.data : outer.data;
   const where = "securityScore";

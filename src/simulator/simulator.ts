@@ -24,6 +24,12 @@ export interface Fault {
   readonly hang?: boolean;
   /** Answer 200 with a truncated JSON body. */
   readonly malformed?: boolean;
+  /** Destroy the connection without answering (a reset). */
+  readonly reset?: boolean;
+  /** Promise a longer body than is sent, then close the connection. */
+  readonly truncated?: boolean;
+  /** Answer the page with an @odata.nextLink that points back at the same page. */
+  readonly nextLinkLoop?: boolean;
   /** Answer 200 with this body and content type instead. */
   readonly body?: string;
   readonly contentType?: string;
@@ -77,6 +83,8 @@ export interface Simulator {
   reset(): void;
   requests(): readonly RecordedRequest[];
   tokensIssued(): number;
+  /** Client connections open right now (to check that clients close what they abandon). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -142,6 +150,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!fault) return undefined;
     if (fault.latencyMs) await delay(fault.latencyMs);
     if (fault.hang) return 0;
+    if (fault.reset) {
+      response.socket?.destroy();
+      return 0;
+    }
+    if (fault.truncated) {
+      response.writeHead(200, { "content-type": "application/json", "content-length": "100000" });
+      response.write('{"value":[');
+      setImmediate(() => response.socket?.destroy());
+      return 200;
+    }
     if (fault.status) {
       sendJson(response, fault.status, graphError(fault.status, requestId), fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
       return fault.status;
@@ -173,6 +191,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   async function token(request: IncomingMessage, response: ServerResponse, tenant: string): Promise<number> {
     const form = new URLSearchParams(await readBody(request));
     const fault = takeFault("token", 0);
+    if (fault?.status) {
+      // Entra ID answers in OAuth's error shape, not Graph's.
+      if (fault.latencyMs) await delay(fault.latencyMs);
+      sendJson(response, fault.status, { error: "temporarily_unavailable", error_description: `AADSTS50000: Simulated HTTP ${fault.status} from the token endpoint.`, error_codes: [50000] });
+      return fault.status;
+    }
     const faulted = await applyFault(fault, response, undefined);
     if (faulted !== undefined) return faulted;
     const clientId = form.get("client_id") ?? "";
@@ -220,7 +244,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       log.push({ at: now(), endpoint, path: `${url.pathname}${url.search}`, status, token: bearer, clientRequestId });
     };
     const pageIndex = Math.floor(Number(url.searchParams.get("$skiptoken") ?? "0") / pageSize);
-    const faulted = await applyFault(takeFault(endpoint, pageIndex), response, clientRequestId);
+    const fault = takeFault(endpoint, pageIndex);
+    const faulted = fault?.nextLinkLoop ? undefined : await applyFault(fault, response, clientRequestId);
     if (faulted !== undefined) return record(faulted);
     if (bearer === undefined || !validTokens.has(bearer)) {
       sendJson(response, 401, graphError(401, clientRequestId), { "www-authenticate": 'Bearer realm="", error="invalid_token"' });
@@ -234,7 +259,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       history: () => page(data.historyList, url, base),
       customerInsights: () => page(data.tenantList, url, base),
     };
-    sendJson(response, 200, bodies[endpoint]());
+    const body = bodies[endpoint]();
+    sendJson(response, 200, fault?.nextLinkLoop && body && typeof body === "object" ? { ...body, "@odata.nextLink": `${base}beta${url.pathname.slice("/beta".length)}${url.search}` } : body);
     record(200);
   }
 
@@ -283,6 +309,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     requests: () => [...log],
     tokensIssued: () => tokenCounter,
+    openConnections: () => sockets.size,
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,393 @@
+import { Writable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import type { Config } from "../../src/config.js";
+import { startExporter } from "../../src/main.js";
+import type { ExporterOptions, RunningExporter } from "../../src/main.js";
+import type { Fault, Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
+import { eventually, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+
+const ENDPOINTS = ["securityScore", "requirements", "history", "customerInsights"] as const;
+const TENANTS = 12;
+
+interface Context {
+  sim: Simulator;
+  exporter: RunningExporter;
+  logs: string[];
+  scrape(): Promise<string>;
+  refresh(): Promise<void>;
+  inject(fault: Fault): void;
+}
+
+interface Row {
+  fault: string;
+  expected: string;
+  simulator?: SimulatorOptions;
+  config?: Partial<Config>;
+  options?: Partial<ExporterOptions>;
+  /** Faults present before the exporter's first refresh (default: the first refresh is good). */
+  before?: Fault[];
+  run(ctx: Context): Promise<void>;
+}
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function setup(row: Row): Promise<Context> {
+  const sim = await startTestSimulator({ tenants: TENANTS, pageSize: 5, driftPeriodMs: 1e12, ...row.simulator });
+  cleanup.push(() => sim.close());
+  for (const fault of row.before ?? []) sim.injectFault(fault);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString("utf8"));
+      done();
+    },
+  });
+  const base = loadConfig(
+    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug" },
+    { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+  );
+  const exporter = await startExporter({
+    config: { ...base, ...row.config },
+    logger: pino({ level: "debug" }, sink),
+    retry: { retries: 3, minTimeoutMs: 50, maxTimeoutMs: 200 },
+    build: { version: "0.0.0", revision: "matrix" },
+    ...row.options,
+  });
+  cleanup.push(() => exporter.close());
+  await exporter.poller.firstRefresh;
+  return {
+    sim,
+    exporter,
+    logs,
+    scrape: async () => (await fetch(`${exporter.url}/metrics`)).text(),
+    refresh: () => exporter.poller.refreshNow(),
+    inject: (fault) => sim.injectFault(fault),
+  };
+}
+
+/** The Graph-derived lines of an exposition: what "the snapshot" looks like to Prometheus. */
+function graphPart(exposition: string): string[] {
+  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_") && !line.startsWith("partner_security_exporter_"));
+}
+
+function statuses(ctx: Context, endpoint: string): number[] {
+  return ctx.sim.requests().filter((request) => request.endpoint === endpoint).map((request) => request.status);
+}
+
+function tenantCount(exposition: string): number {
+  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_customer_users{")).length;
+}
+
+/** A refresh that fails must leave the published snapshot exactly as it was. */
+async function expectFailedKeepingSnapshot(ctx: Context, fault: Fault | Fault[], logNeedle: string): Promise<void> {
+  const before = graphPart(await ctx.scrape());
+  for (const one of Array.isArray(fault) ? fault : [fault]) ctx.inject(one);
+  await ctx.refresh();
+  const after = await ctx.scrape();
+  expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(0);
+  expect(graphPart(after)).toEqual(before);
+  expect(ctx.logs.join("")).toContain(logNeedle);
+}
+
+function gc(): void {
+  setFlagsFromString("--expose-gc");
+  const collect: unknown = runInNewContext("gc");
+  if (typeof collect === "function") collect();
+}
+
+const rows: Row[] = [
+  ...ENDPOINTS.map(
+    (endpoint): Row => ({
+      fault: `429 with Retry-After: 1 on ${endpoint}`,
+      expected: "waits at least 1s, retries, succeeds; graph_retries_total grows",
+      async run(ctx) {
+        ctx.inject({ endpoint, status: 429, retryAfter: 1, times: 1 });
+        await ctx.refresh();
+        const text = await ctx.scrape();
+        expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+        expect(sampleValue(text, "partner_security_exporter_graph_retries_total", { endpoint })).toBe(1);
+        const requests = ctx.sim.requests().filter((request) => request.endpoint === endpoint);
+        const throttled = requests.findIndex((request) => request.status === 429);
+        const retried = requests[throttled + 1];
+        expect(retried?.status).toBe(200);
+        expect((retried?.at ?? 0) - (requests[throttled]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+      },
+    }),
+  ),
+  {
+    fault: "429 storm longer than the refresh deadline",
+    expected: "refresh fails at the deadline, last good snapshot served unchanged, refresh_success 0",
+    options: { deadlineMs: 1500 },
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 429, retryAfter: 1 }, "refresh deadline"),
+  },
+  {
+    fault: "500, 502, 503 and 504 once each, then success",
+    expected: "each retried with backoff, the refresh succeeds",
+    async run(ctx) {
+      const codes = [500, 502, 503, 504];
+      ENDPOINTS.forEach((endpoint, index) => ctx.inject({ endpoint, status: codes[index], times: 1 }));
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
+      ENDPOINTS.forEach((endpoint, index) => {
+        const seen = statuses(ctx, endpoint);
+        expect(seen).toContain(codes[index]);
+        expect(seen.at(-1)).toBe(200);
+        expect(sampleValue(text, "partner_security_exporter_graph_retries_total", { endpoint })).toBe(1);
+      });
+    },
+  },
+  {
+    fault: "connection reset",
+    expected: "retried, succeeds; counted as code network",
+    async run(ctx) {
+      ctx.inject({ endpoint: "requirements", reset: true, times: 1 });
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_graph_requests_total", { endpoint: "requirements", code: "network" })).toBe(1);
+    },
+  },
+  {
+    fault: "server hangs past PSE_REQUEST_TIMEOUT",
+    expected: "aborted at the timeout, retried, succeeds; no leaked sockets or timers",
+    config: { requestTimeoutMs: 1000 },
+    async run(ctx) {
+      const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+      const timersBefore = timers();
+      const socketsBefore = ctx.sim.openConnections();
+      ctx.inject({ endpoint: "history", hang: true, times: 1 });
+      const started = Date.now();
+      await ctx.refresh();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_graph_requests_total", { endpoint: "history", code: "timeout" })).toBe(1);
+      // The abandoned connection is closed, and every timer of the refresh is gone again.
+      await eventually("the hung connection closed", () => (ctx.sim.openConnections() <= socketsBefore ? true : undefined));
+      await eventually("the refresh's timers cleared", () => (timers() <= timersBefore ? true : undefined));
+    },
+  },
+  {
+    fault: "malformed JSON",
+    expected: "refresh fails with a clear log line, last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "history", malformed: true }, "history: response is not valid JSON"),
+  },
+  {
+    fault: "truncated body",
+    expected: "retried as a network error, then fails; last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "requirements", truncated: true }, "requirements: request failed"),
+  },
+  {
+    fault: "HTML error page",
+    expected: "refresh fails with a clear log line, last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", body: "<html><body>Service Unavailable</body></html>", contentType: "text/html" }, 'securityScore: expected JSON but got content-type \\"text/html\\"'),
+  },
+  {
+    fault: "wrong content type",
+    expected: "refresh fails with a clear log line, last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", body: '{"value":[]}', contentType: "text/plain" }, 'customerInsights: expected JSON but got content-type \\"text/plain\\"'),
+  },
+  {
+    fault: "valid JSON of the wrong shape: a collection without value",
+    expected: "that endpoint's series dropped, the rest exported, a warning naming the field",
+    async run(ctx) {
+      ctx.inject({ endpoint: "requirements", body: '{"values":[]}' });
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(text).not.toMatch(/^partner_security_requirement_score\{/m);
+      expect(sampleValue(text, "partner_security_score")).toBeDefined();
+      expect(tenantCount(text)).toBe(TENANTS);
+      expect(sampleValue(text, "partner_security_exporter_validation_warnings")).toBeGreaterThan(0);
+      expect(ctx.logs.join("")).toContain("requirements: response is not an OData collection page (value:");
+    },
+  },
+  {
+    fault: "valid JSON of the wrong shape: strings where numbers belong, and nulls",
+    expected: "those fields' series dropped, the rest exported, a warning naming each field",
+    async run(ctx) {
+      ctx.inject({ endpoint: "securityScore", body: JSON.stringify({ value: { currentScore: "high", maxScore: null, lastRefreshDateTime: "2026-01-01T00:00:00Z" } }) });
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_score")).toBeUndefined();
+      expect(sampleValue(text, "partner_security_score_max")).toBeUndefined();
+      expect(sampleValue(text, "partner_security_score_last_refresh_timestamp_seconds")).toBe(Date.parse("2026-01-01T00:00:00Z") / 1000);
+      expect(tenantCount(text)).toBe(TENANTS);
+      const output = ctx.logs.join("");
+      expect(output).toContain('securityScore.currentScore: dropped, expected a number but got \\"high\\"');
+      expect(output).toContain("securityScore.maxScore: dropped, expected a number but got null");
+    },
+  },
+  {
+    fault: "a nextLink that loops",
+    expected: "stops with an error after one repeat, last good snapshot kept",
+    async run(ctx) {
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", nextLinkLoop: true, fromPage: 1 }, "customerInsights: @odata.nextLink repeats an earlier page (loop)");
+      expect(statuses(ctx, "customerInsights").length).toBeLessThanOrEqual(3 + 2);
+    },
+  },
+  {
+    fault: "more pages than the configured page limit",
+    expected: "stops with an error at the limit, last good snapshot kept",
+    simulator: { tenants: 40, pageSize: 5 },
+    async run(ctx) {
+      const pagesBefore = statuses(ctx, "customerInsights").length;
+      ctx.sim.setTenants(60);
+      // The first refresh read 8 pages; the limit of 9 pages stops the 12-page one.
+      await expectFailedKeepingSnapshot(ctx, [], "customerInsights: more than 9 pages");
+      expect(statuses(ctx, "customerInsights").length - pagesBefore).toBe(9);
+    },
+    config: { maxPages: 9 },
+  },
+  {
+    fault: "one page of customerInsights fails after earlier pages succeeded",
+    expected: "no partial tenant list is published: the whole previous snapshot stays",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 400, fromPage: 2 }, "customerInsights: HTTP 400"),
+  },
+  {
+    fault: "401 that persists",
+    expected: "token re-acquired once, then a clear error and no retry storm",
+    async run(ctx) {
+      const tokensBefore = ctx.sim.tokensIssued();
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "history", status: 401 }, "history: HTTP 401 InvalidAuthenticationToken");
+      const history = statuses(ctx, "history");
+      expect(history.slice(-2)).toEqual([401, 401]);
+      expect(history.filter((status) => status === 401)).toHaveLength(2);
+      expect(ctx.sim.tokensIssued() - tokensBefore).toBe(1);
+    },
+  },
+  {
+    fault: "403 (consent missing)",
+    expected: "not retried; the log line names PartnerSecurity.Read.All",
+    async run(ctx) {
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", status: 403 }, "PartnerSecurity.Read.All");
+      expect(statuses(ctx, "securityScore")).toEqual([200, 403]);
+    },
+  },
+  {
+    fault: "token endpoint answers 500",
+    expected: "refresh fails cleanly naming the token; MSAL then holds token requests back for 60s, so no storm",
+    before: [{ endpoint: "token", status: 500 }],
+    async run(ctx) {
+      const first = await ctx.scrape();
+      expect(sampleValue(first, "partner_security_exporter_refresh_success")).toBe(0);
+      expect(ctx.logs.join("")).toContain("could not acquire a Graph token");
+      const tokenRequests = ctx.sim.requests().filter((request) => request.endpoint === "token").length;
+      await ctx.refresh();
+      await ctx.refresh();
+      expect(ctx.sim.requests().filter((request) => request.endpoint === "token").length).toBe(tokenRequests);
+      expect(ctx.sim.requests().filter((request) => request.endpoint !== "token")).toEqual([]);
+    },
+  },
+  ...[
+    { name: "token endpoint down (connection reset)", fault: { endpoint: "token", reset: true } as Fault },
+    { name: "token endpoint returns garbage", fault: { endpoint: "token", malformed: true } as Fault },
+  ].map(
+    ({ name, fault }): Row => ({
+      fault: name,
+      expected: "refresh fails cleanly, and the next refresh succeeds",
+      before: [fault],
+      async run(ctx) {
+        const first = await ctx.scrape();
+        expect(sampleValue(first, "partner_security_exporter_refresh_success")).toBe(0);
+        expect(graphPart(first)).toEqual([]);
+        expect(ctx.logs.join("")).toContain("could not acquire a Graph token");
+        expect(ctx.sim.requests().filter((request) => request.endpoint !== "token")).toEqual([]);
+        ctx.sim.clearFaults();
+        await ctx.refresh();
+        const after = await ctx.scrape();
+        expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(1);
+      },
+    }),
+  ),
+  {
+    fault: "404 on /history only",
+    expected: "all other metrics exported, endpoint_available{endpoint=history} 0",
+    async run(ctx) {
+      ctx.inject({ endpoint: "history", status: 404 });
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "history" })).toBe(0);
+      expect(sampleValue(text, "partner_security_history_score")).toBeUndefined();
+      expect(sampleValue(text, "partner_security_score")).toBeDefined();
+      expect(tenantCount(text)).toBe(TENANTS);
+    },
+  },
+  {
+    fault: "Graph down longer than PSE_MAX_STALENESS",
+    expected: "Graph-derived series disappear, the exporter's own metrics remain",
+    config: { maxStalenessMs: 1500 },
+    async run(ctx) {
+      for (const endpoint of ENDPOINTS) ctx.inject({ endpoint, status: 503 });
+      await ctx.refresh();
+      expect(graphPart(await ctx.scrape()).length).toBeGreaterThan(0);
+      const text = await eventually("the Graph-derived series dropped", async () => {
+        const current = await ctx.scrape();
+        return graphPart(current).length === 0 ? current : undefined;
+      });
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
+      expect(sampleValue(text, "partner_security_exporter_build_info", { version: "0.0.0" })).toBe(1);
+      expect(ctx.logs.join("")).toContain("Graph-derived series dropped");
+    },
+  },
+  {
+    fault: "a tenant disappears from customerInsights",
+    expected: "its series disappear at the next successful refresh",
+    async run(ctx) {
+      const before = await ctx.scrape();
+      const ids = seriesLines(before).filter((line) => line.startsWith("partner_security_customer_users{")).map((line) => /customer_tenant_id="([^"]+)"/.exec(line)?.[1]);
+      ctx.sim.setTenants(TENANTS - 1);
+      await ctx.refresh();
+      const after = await ctx.scrape();
+      expect(tenantCount(after)).toBe(TENANTS - 1);
+      const gone = ids.filter((id) => !after.includes(`customer_tenant_id="${id}"`));
+      expect(gone).toHaveLength(1);
+    },
+  },
+  {
+    fault: "10,000 tenants, then 10",
+    expected: "memory returns (no series leak), no stale tenant series",
+    simulator: { tenants: 10, pageSize: 1000 },
+    async run(ctx) {
+      await ctx.refresh();
+      gc();
+      const small = await ctx.scrape();
+      const heapSmall = process.memoryUsage().heapUsed;
+      ctx.sim.setTenants(10_000);
+      await ctx.refresh();
+      // Only the count is kept: the test must not hold the large exposition itself.
+      expect(tenantCount(await ctx.scrape())).toBe(10_000);
+      gc();
+      const heapLarge = process.memoryUsage().heapUsed;
+      ctx.sim.setTenants(10);
+      await ctx.refresh();
+      const shrunk = await ctx.scrape();
+      gc();
+      const heapShrunk = process.memoryUsage().heapUsed;
+      expect(tenantCount(shrunk)).toBe(10);
+      const tenantLines = (text: string) => graphPart(text).filter((line) => line.includes("customer_tenant_id="));
+      expect(tenantLines(shrunk)).toEqual(tenantLines(small));
+      expect(sampleValue(shrunk, "partner_security_exporter_graph_series")).toBe(sampleValue(small, "partner_security_exporter_graph_series"));
+      // What the 10,000 tenants took is given back (within a tenth of it, or 4 MiB of noise).
+      expect(heapLarge - heapSmall).toBeGreaterThan(0);
+      expect(heapShrunk - heapSmall).toBeLessThan(Math.max(4 * 1024 * 1024, (heapLarge - heapSmall) / 10));
+    },
+  },
+];
+
+describe("fault matrix: the exporter against faults injected at the simulator, over HTTPS", () => {
+  it.each(rows.map((row) => [row.fault, row.expected, row] as const))("%s → %s", async (_fault, _expected, row) => {
+    await row.run(await setup(row));
+  });
+});
