@@ -99,8 +99,8 @@ async function expectFailedKeepingSnapshot(ctx: Context, fault: Fault | Fault[],
 
 function gc(): void {
   setFlagsFromString("--expose-gc");
-  const collect: unknown = runInNewContext("gc");
-  if (typeof collect === "function") collect();
+  const collect = runInNewContext("gc") as () => void;
+  collect();
 }
 
 const rows: Row[] = [
