@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,8 +72,11 @@ function intOption(name: string, min: number) {
   };
 }
 
-async function simulate(options: { port: number; tenants: number; pageSize: number; seed: number; caFile: string; driftPeriod: number }): Promise<void> {
+async function simulate(options: { port: number; tenants: number; pageSize: number; seed: number; caFile: string; driftPeriod: number; tlsCert?: string; tlsKey?: string }): Promise<void> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new ConfigError("--tls-cert/--tls-key", "give both or neither");
+  const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert, "utf8"), key: readFileSync(options.tlsKey, "utf8") } : undefined;
   const simulator = await startSimulator({
+    ...(tls ? { tls } : {}),
     port: options.port,
     tenants: options.tenants,
     pageSize: options.pageSize,
@@ -179,6 +182,8 @@ function buildProgram(): Command {
     .option("--seed <n>", "seed of the deterministic data", intOption("--seed", 0), 1)
     .option("--drift-period <seconds>", "seconds between data drift steps", intOption("--drift-period", 1), 60)
     .option("--ca-file <path>", "where to write the certificate to trust", join(tmpdir(), "partner-security-simulator-ca.pem"))
+    .option("--tls-cert <file>", "serve this certificate (PEM) instead of a fresh self-signed one")
+    .option("--tls-key <file>", "the key of --tls-cert (PEM)")
     .action(simulate);
 
   program

@@ -90,11 +90,12 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   });
   const refreshInterval = formatDuration(config.refreshIntervalMs);
   const warnedOnce = new Set<string>();
+  let generation = 0;
 
   async function refresh(signal: AbortSignal): Promise<void> {
     const warnings: string[] = [];
     const snapshot = await fetchSnapshot(graph, { signal, maxPages: config.maxPages, warn: (message) => warnings.push(message) });
-    const rendered = await renderSnapshot(snapshot, { refreshInterval });
+    const rendered = await renderSnapshot(snapshot, { refreshInterval, generation: ++generation });
     cache.publish(rendered);
     self.endpointsAvailable(snapshot.available);
     self.validationWarnings(warnings.length);
