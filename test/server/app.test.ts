@@ -74,6 +74,21 @@ describe("createApp", () => {
     expect((await fetch(`${base}/index.html`)).status).toBe(404);
   });
 
+  it("sends security headers (helmet) with the landing page", async () => {
+    const base = await serve();
+    const response = await fetch(base);
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+
+  it("never parses a request body", async () => {
+    const base = await serve();
+    const response = await fetch(`${base}/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{".repeat(1_000_000) });
+    expect(response.status).toBe(405);
+  });
+
   it("answers HEAD without a body", async () => {
     const base = await serve();
     const response = await fetch(`${base}/metrics`, { method: "HEAD" });
