@@ -80,7 +80,7 @@ describe("scrapes under load while refreshes swap snapshots", () => {
     await load.terminate();
 
     expect(refreshes).toBeGreaterThan(2);
-    expect(observations.length).toBeGreaterThan(100);
+    expect(observations.length).toBeGreaterThan(20);
     expect(observations.filter((o) => o.status !== 200)).toEqual([]);
     expect(observations.filter((o) => !o.parseable)).toEqual([]);
     // Each body carries exactly one snapshot: its tenant series match its own tenant count,

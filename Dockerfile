@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# partner-security-exporter: build with the dev dependencies, run with production ones only.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-bookworm-slim AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=unknown
+LABEL org.opencontainers.image.title="partner-security-exporter" \
+      org.opencontainers.image.description="Prometheus exporter for the Microsoft Graph (beta) partner security score" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+RUN echo "${REVISION}" > REVISION
+# Nothing is written at run time outside a tmp dir (the demo's simulator certificate goes to $TMPDIR),
+# so the root file system can be read-only with an emptyDir on /tmp.
+ENV TMPDIR=/tmp
+USER 65532:65532
+EXPOSE 9717
+ENTRYPOINT ["node", "/app/dist/cli.js"]

@@ -1,0 +1,181 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { loadConfig } from "../../src/config.js";
+import { CHART, chartCopies, chartReadme, documentedValues } from "../../tools/chart.js";
+import { hasTool } from "../helpers.js";
+
+const VALUE_FILES = readdirSync(join(CHART, "ci")).filter((file) => file.endsWith(".yaml")).sort();
+const enabled = hasTool("helm");
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+function helm(args: string[]) {
+  const result = spawnSync("helm", args, { encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function render(valuesFile: string, extra: string[] = []): K8sObject[] {
+  const result = helm(["template", "pse", CHART, "--namespace", "monitoring", "--kube-version", "1.30.0", "-f", join(CHART, "ci", valuesFile), ...extra]);
+  if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+  return parseAllDocuments(result.stdout)
+    .map((document) => document.toJS() as K8sObject | null)
+    .filter((object): object is K8sObject => object !== null);
+}
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment,
+  Service,
+  ServiceAccount,
+  Secret,
+  ConfigMap,
+  NetworkPolicy,
+  ServiceMonitor,
+  PrometheusRule,
+};
+
+interface Container {
+  image: string;
+  env: Array<{ name: string; value?: string }>;
+  securityContext: Record<string, unknown>;
+  livenessProbe: { httpGet: { path: string; scheme: string } };
+  readinessProbe: { httpGet: { path: string; scheme: string } };
+  volumeMounts: Array<{ mountPath: string }>;
+}
+interface PodSpec {
+  automountServiceAccountToken: boolean;
+  securityContext: Record<string, unknown>;
+  containers: Container[];
+}
+
+function deploymentOf(objects: K8sObject[]): { pod: PodSpec; labels: Record<string, string> } {
+  const deployment = objects.find((object) => object.kind === "Deployment") as unknown as { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+  return { pod: deployment.spec.template.spec, labels: deployment.spec.template.metadata.labels };
+}
+
+describe("the chart's single sources of truth", () => {
+  it.each(chartCopies().map(([source, copy]) => [copy.slice(CHART.length), source, copy]))("%s is the repository's file, byte for byte", (_name, source, copy) => {
+    expect(readFileSync(copy, "utf8"), "run npm run chart").toBe(readFileSync(source, "utf8"));
+  });
+
+  it("README.md is what npm run chart generates", () => {
+    expect(readFileSync(join(CHART, "README.md"), "utf8"), "run npm run chart").toBe(chartReadme());
+  });
+
+  it("documents every value in values.yaml", () => {
+    const documented = new Set(documentedValues(readFileSync(join(CHART, "values.yaml"), "utf8")).map((doc) => doc.key));
+    const values = parse(readFileSync(join(CHART, "values.yaml"), "utf8")) as Record<string, unknown>;
+    const leaves = (value: unknown, path: string[]): string[] =>
+      value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0 && !documented.has(path.join("."))
+        ? Object.entries(value).flatMap(([key, child]) => leaves(child, [...path, key]))
+        : [path.join(".")];
+    expect(leaves(values, []).filter((key) => !documented.has(key))).toEqual([]);
+  });
+
+  it("values.schema.json knows every top-level value and rejects others", () => {
+    const schema = JSON.parse(readFileSync(join(CHART, "values.schema.json"), "utf8")) as { additionalProperties: boolean; properties: Record<string, unknown> };
+    const values = parse(readFileSync(join(CHART, "values.yaml"), "utf8")) as Record<string, unknown>;
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(values).sort());
+  });
+});
+
+describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
+  it("passes helm lint --strict with every values file", () => {
+    for (const file of VALUE_FILES) {
+      const result = helm(["lint", "--strict", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", file)]);
+      expect(result.stdout + result.stderr, file).toContain("0 chart(s) failed");
+      expect(result.status, file).toBe(0);
+    }
+  });
+
+  it.each(VALUE_FILES)("%s renders objects that validate against the Kubernetes and prometheus-operator schemas", (file) => {
+    const objects = render(file);
+    expect(objects.length).toBeGreaterThan(2);
+    for (const object of objects) {
+      const Model = MODELS[object.kind];
+      expect(Model, `no model for ${object.kind}`).toBeDefined();
+      if (Model) expect(() => new Model(object as never).validate(), `${object.kind} ${object.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it.each(VALUE_FILES)("%s runs a hardened pod with probes and a valid exporter config", (file) => {
+    const { pod } = deploymentOf(render(file));
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const [container] = pod.containers;
+    expect(container?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(container?.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(container?.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(container?.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: "/tmp" }));
+    // The environment the chart sets is a configuration the exporter accepts.
+    // (The web config file lives in a Secret; its content is checked in the web-config test below.)
+    const env: Record<string, string> = Object.fromEntries(
+      (container?.env ?? []).flatMap((variable) => (variable.value === undefined || variable.name === "PSE_WEB_CONFIG_FILE" ? [] : [[variable.name, variable.value]])),
+    );
+    const fromSecrets = { AZURE_CLIENT_SECRET: "from-secret", AZURE_FEDERATED_TOKEN_FILE: "/var/run/secrets/azure/tokens/azure-identity-token" };
+    expect(() => loadConfig({}, { ...env, ...fromSecrets })).not.toThrow();
+  });
+
+  it("sets up workload identity: service-account annotation and pod label", () => {
+    const objects = render("workload-identity-values.yaml");
+    const account = objects.find((object) => object.kind === "ServiceAccount");
+    expect(account?.metadata.annotations?.["azure.workload.identity/client-id"]).toBe("00000000-0000-0000-0000-000000000002");
+    const { pod, labels } = deploymentOf(objects);
+    expect(labels["azure.workload.identity/use"]).toBe("true");
+    expect(pod.containers[0]?.env).toContainEqual({ name: "PSE_CREDENTIAL", value: "workload-identity" });
+  });
+
+  it("with the web config on, serves HTTPS to probes and the ServiceMonitor, with a web config the exporter accepts", () => {
+    const objects = render("web-config-values.yaml");
+    const { pod } = deploymentOf(objects);
+    expect(pod.containers[0]?.livenessProbe.httpGet.scheme).toBe("HTTPS");
+    const monitor = objects.find((object) => object.kind === "ServiceMonitor") as unknown as { spec: { endpoints: Array<Record<string, unknown>> } };
+    expect(monitor.spec.endpoints[0]).toMatchObject({ scheme: "https", tlsConfig: { ca: { secret: { key: "ca.crt" } } }, basicAuth: { password: { key: "password" } }, interval: "60s", scrapeTimeout: "10s" });
+    const secret = objects.find((object) => object.metadata.name.endsWith("-web-config")) as unknown as { stringData: Record<string, string> };
+    const webConfig = parse(secret.stringData["web-config.yml"] ?? "") as { basic_auth_users: Record<string, string>; tls_server_config: Record<string, string> };
+    expect(bcrypt.compareSync("not-a-real-password", webConfig.basic_auth_users.prometheus ?? "")).toBe(true);
+    expect(webConfig.tls_server_config.cert_file).toBe("/etc/partner-security-exporter/tls/tls.crt");
+  });
+
+  it("ships the rules and the dashboards from the repository", () => {
+    const objects = render("all-on-values.yaml");
+    const rule = objects.find((object) => object.kind === "PrometheusRule") as unknown as { spec: unknown };
+    expect(rule.spec).toEqual(parse(readFileSync(join(CHART, "../../prometheus/alerts.yml"), "utf8")));
+    const maps = objects.filter((object) => object.kind === "ConfigMap") as unknown as Array<{ metadata: K8sObject["metadata"]; data: Record<string, string> }>;
+    expect(maps).toHaveLength(3);
+    for (const map of maps) {
+      expect(map.metadata.labels?.grafana_dashboard).toBe("1");
+      expect(map.metadata.annotations?.grafana_folder).toBe("Security");
+      const [file, json] = Object.entries(map.data)[0] ?? [];
+      expect(json).toBe(readFileSync(join(CHART, "../../grafana/dashboards", file ?? ""), "utf8").replace(/\n$/, ""));
+    }
+  });
+
+  it.each([
+    ["a string for replicaCount", ["--set-string", "replicaCount=two"], "replicaCount"],
+    ["an unknown top-level key", ["--set", "replicas=2"], "replicas"],
+    ["an unknown credentials mode", ["--set", "credentials.mode=password"], "/credentials/mode"],
+    ["clientSecret mode without a secret", ["--set", "credentials.mode=clientSecret"], "credentials.clientSecret is required"],
+  ])("refuses %s", (_name, args, message) => {
+    const result = helm(["template", "pse", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), ...args]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+});
