@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
@@ -169,12 +170,15 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
   });
 
   it.each([
-    ["a string for replicaCount", ["--set-string", "replicaCount=two"], "replicaCount"],
-    ["an unknown top-level key", ["--set", "replicas=2"], "replicas"],
-    ["an unknown credentials mode", ["--set", "credentials.mode=password"], "/credentials/mode"],
-    ["clientSecret mode without a secret", ["--set", "credentials.mode=clientSecret"], "credentials.clientSecret is required"],
-  ])("refuses %s", (_name, args, message) => {
-    const result = helm(["template", "pse", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), ...args]);
+    ["a string for replicaCount", 'replicaCount: "two"\n', "replicaCount"],
+    ["an unknown top-level key", "replicas: 2\n", "replicas"],
+    ["an unknown credentials mode", "credentials:\n  mode: password\n", "/credentials/mode"],
+    ["clientSecret mode without a secret", "credentials:\n  mode: clientSecret\n", "credentials.clientSecret is required"],
+  ])("refuses a values file with %s", (_name, yaml, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "pse-helm-bad-"));
+    writeFileSync(join(dir, "bad-values.yaml"), yaml);
+    const result = helm(["template", "pse", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), "-f", join(dir, "bad-values.yaml")]);
+    rmSync(dir, { recursive: true, force: true });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(message);
   });
