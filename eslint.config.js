@@ -36,7 +36,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "This import crosses a layer boundary (see docs/architecture.md)." }] }] },
   })),
   {
-    files: ["src/config.ts", "src/cli.ts", "test/**", "vitest.config.ts"],
+    files: ["src/config.ts", "src/cli.ts", "test/**", "bench/**", "vitest.config.ts"],
     rules: { "no-restricted-syntax": "off" },
   },
   {

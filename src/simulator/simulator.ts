@@ -130,12 +130,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
 
-  function dataset() {
-    const current = { seed, tenants, step: Math.floor((now() - startedAt) / driftPeriodMs), now: now() };
+  // Every page of one drift step reads the same data; generating 10,000 tenants per page request
+  // would make the simulator, not the exporter, the slow part of a benchmark.
+  let overridesVersion = 0;
+  let cached: { key: string; data: ReturnType<typeof generate> } | undefined;
+
+  function generate(step: number) {
+    // Timestamps move with the drift step, so the data is one consistent snapshot per step.
+    const current = { seed, tenants, step, now: startedAt + step * driftPeriodMs };
     const tenantList = customers(current);
     const requirementList = requirements(current, tenantList, overrides);
     const singleton = score(current, requirementList);
     return { tenantList, requirementList, singleton, historyList: history(current, singleton, requirementList) };
+  }
+
+  function dataset() {
+    const step = Math.floor((now() - startedAt) / driftPeriodMs);
+    const key = `${step}/${tenants}/${overridesVersion}`;
+    if (cached?.key !== key) cached = { key, data: generate(step) };
+    return cached.data;
   }
 
   function takeFault(endpoint: SimulatedEndpoint, page: number): Fault | undefined {
@@ -293,6 +306,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setRequirement(id, override) {
       overrides.set(id, { ...overrides.get(id), ...override });
+      overridesVersion++;
     },
     setTenants(count) {
       if (!Number.isSafeInteger(count) || count < 0) throw new Error(`tenant count ${count} is not a whole number`);
@@ -304,6 +318,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset() {
       faults = [];
       overrides.clear();
+      overridesVersion++;
       tenants = options.tenants ?? 50;
       log.length = 0;
     },
