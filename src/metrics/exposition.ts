@@ -1,10 +1,21 @@
-import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 import { CONTENT_TYPES } from "./render.js";
-import type { ExpositionFormat, RenderedSnapshot } from "./render.js";
+import type { ExpositionFormat, RenderedBody, RenderedSnapshot } from "./render.js";
 import type { SelfMetrics } from "./self-metrics.js";
 
-const gzipAsync = promisify(gzipCallback);
+/** A gzip member header: deflate, no name, no time, unknown OS. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+
+/**
+ * One gzip member from the prepared Graph part and the live part: the prefix's deflate data ends
+ * in a sync flush, so a second deflate stream may follow it; the CRC continues over both.
+ */
+function gzipMember(graph: RenderedBody | undefined, own: Buffer): Buffer {
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(own, graph?.crc ?? 0), 0);
+  trailer.writeUInt32LE(((graph?.plain.length ?? 0) + own.length) % 2 ** 32, 4);
+  return Buffer.concat([GZIP_HEADER, graph?.deflated ?? Buffer.alloc(0), deflateRawSync(own), trailer]);
+}
 
 export interface Exposition {
   readonly body: Buffer;
@@ -35,9 +46,9 @@ export function createExpositionCache(self: SelfMetrics): ExpositionCache {
     async expose(format, gzip) {
       const graph = published?.bodies[format];
       const own = Buffer.from(await self.registries[format].metrics(), "utf8");
-      const plain = graph ? Buffer.concat([graph, own]) : own;
-      // One gzip member (curl and some clients read only the first), compressed on libuv's thread pool, off the event loop.
-      return { body: gzip ? await gzipAsync(plain, { level: 1 }) : plain, contentType: CONTENT_TYPES[format], gzip };
+      // One gzip member (curl and some clients read only the first); the large part was compressed at refresh time.
+      const body = gzip ? gzipMember(graph, own) : graph ? Buffer.concat([graph.plain, own]) : own;
+      return { body, contentType: CONTENT_TYPES[format], gzip };
     },
   };
 }

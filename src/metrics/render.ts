@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+import { constants, crc32, deflateRaw } from "node:zlib";
 import { Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
@@ -18,9 +20,20 @@ export function createRegistry(format: ExpositionFormat): Registry<RegistryConte
   return registry;
 }
 
+/**
+ * One body, plain and as the start of a gzip stream: raw deflate ending in a sync flush (byte
+ * aligned, not final) and the CRC-32 of the plain bytes, so a scrape that wants gzip compresses only
+ * the small live part that follows and still sends one gzip member.
+ */
+export interface RenderedBody {
+  readonly plain: Buffer;
+  readonly deflated: Buffer;
+  readonly crc: number;
+}
+
 /** The Graph-derived exposition of one snapshot, rendered once per refresh and never changed after. */
 export interface RenderedSnapshot {
-  readonly bodies: Readonly<Record<ExpositionFormat, Buffer>>;
+  readonly bodies: Readonly<Record<ExpositionFormat, RenderedBody>>;
   readonly renderedAt: number;
   readonly series: number;
 }
@@ -59,6 +72,15 @@ function formatValue(value: number): string {
 function formatLabels(labels: Labels): string {
   const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Compresses on libuv's thread pool, not on the event loop. */
+async function prepare(text: string): Promise<RenderedBody> {
+  const plain = Buffer.from(text, "utf8");
+  const deflated = await deflateRawAsync(plain, { level: 6, finishFlush: constants.Z_SYNC_FLUSH });
+  return Object.freeze({ plain, deflated, crc: crc32(plain) });
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -112,8 +134,9 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
     series += samples.length;
   }
   const bodies = await writeFamilies(families);
+  const [text, openmetrics] = await Promise.all([prepare(bodies.text), prepare(bodies.openmetrics)]);
   return Object.freeze({
-    bodies: Object.freeze({ text: Buffer.from(bodies.text, "utf8"), openmetrics: Buffer.from(bodies.openmetrics, "utf8") }),
+    bodies: Object.freeze({ text, openmetrics }),
     renderedAt: options.now ?? Date.now(),
     series,
   });

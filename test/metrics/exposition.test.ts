@@ -1,4 +1,4 @@
-import { gunzipSync } from "node:zlib";
+import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createExpositionCache } from "../../src/metrics/exposition.js";
 import { renderSnapshot } from "../../src/metrics/render.js";
@@ -27,12 +27,24 @@ describe("createExpositionCache", () => {
     expect(sampleValue(later, "partner_security_exporter_last_success_timestamp_seconds")).toBe(9);
   });
 
-  it("gzips to a single stream that decompresses to the plain body", async () => {
+  it.each(["text", "openmetrics"] as const)("gzips %s to one gzip member that decompresses to the plain body", async (format) => {
     const { cache } = await cacheWithSnapshot();
-    const plain = (await cache.expose("text", false)).body;
-    const gzip = await cache.expose("text", true);
+    const live = /^(process_|nodejs_).*\n/gm;
+    const plain = (await cache.expose(format, false)).body.toString("utf8").replace(live, "");
+    const gzip = await cache.expose(format, true);
     expect(gzip.gzip).toBe(true);
-    expect(gunzipSync(gzip.body).toString("utf8").replace(/^process_.*\n|^nodejs_.*\n/gm, "")).toBe(plain.toString("utf8").replace(/^process_.*\n|^nodejs_.*\n/gm, ""));
+    expect(gunzipSync(gzip.body).toString("utf8").replace(live, "")).toBe(plain);
+    // One member: the deflate data between the 10-byte header and the 8-byte trailer is all of it,
+    // and the trailer's CRC and size describe the whole body (curl reads only the first member).
+    const inflated = inflateRawSync(gzip.body.subarray(10, gzip.body.length - 8));
+    expect(gzip.body.readUInt32LE(gzip.body.length - 8)).toBe(crc32(inflated));
+    expect(gzip.body.readUInt32LE(gzip.body.length - 4)).toBe(inflated.length);
+  });
+
+  it("gzips the exporter's own metrics alone when there is no snapshot yet", async () => {
+    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
+    const gzip = await createExpositionCache(self).expose("text", true);
+    expect(gunzipSync(gzip.body).toString("utf8")).toContain("partner_security_exporter_build_info");
   });
 
   it("ends OpenMetrics with exactly one # EOF and keeps _total on counters", async () => {
