@@ -109,7 +109,7 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
   const score = present(scoreBody) ? readScore(scoreBody, warn) : undefined;
   const parsedRequirements: Requirement[] = present(requirements) ? requirements.map((item) => parseRequirement(item, warn)).filter(defined) : [];
   const parsedCustomers: CustomerInsight[] = present(customers) ? await parseInSlices(customers, (item) => parseCustomerInsight(item, warn)) : [];
-  return deepFreeze({
+  return freezeSnapshot({
     available: {
       securityScore: scoreBody !== UNAVAILABLE,
       requirements: requirements !== UNAVAILABLE,
@@ -137,10 +137,14 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string, endpoint: En
   });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
+/**
+ * Freezes the snapshot and its arrays. The 10,000 tenant records inside are readonly by type;
+ * freezing each of them (and their nested objects) held the event loop for ~20 ms.
+ */
+function freezeSnapshot(snapshot: Snapshot): Snapshot {
+  Object.freeze(snapshot.available);
+  if (snapshot.score) Object.freeze(snapshot.score);
+  Object.freeze(snapshot.requirements);
+  Object.freeze(snapshot.customers);
+  return Object.freeze(snapshot);
 }

@@ -33,8 +33,27 @@ export interface ExpositionCache {
   expose(format: ExpositionFormat, gzip: boolean): Promise<Exposition>;
 }
 
+/**
+ * The exporter's own metrics are rendered at most once per this many ms while nothing the exporter
+ * records changes: process and Node.js figures a second old are as good as new to a scraper, and
+ * concurrent scrapes then share one rendering.
+ */
+const OWN_METRICS_MAX_AGE_MS = 1000;
+
 export function createExpositionCache(self: SelfMetrics): ExpositionCache {
   let published: RenderedSnapshot | undefined;
+  const own = new Map<ExpositionFormat, { version: number; at: number; text: Promise<Buffer> }>();
+
+  function ownMetrics(format: ExpositionFormat): Promise<Buffer> {
+    const cached = own.get(format);
+    const now = Date.now();
+    if (cached && cached.version === self.version() && now - cached.at < OWN_METRICS_MAX_AGE_MS) return cached.text;
+    const text = self.registries[format].metrics().then((rendered) => Buffer.from(rendered, "utf8"));
+    own.set(format, { version: self.version(), at: now, text });
+    text.catch(() => own.delete(format));
+    return text;
+  }
+
   return {
     publish(rendered) {
       published = rendered;
@@ -45,9 +64,9 @@ export function createExpositionCache(self: SelfMetrics): ExpositionCache {
     current: () => published,
     async expose(format, gzip) {
       const graph = published?.bodies[format];
-      const own = Buffer.from(await self.registries[format].metrics(), "utf8");
+      const live = await ownMetrics(format);
       // One gzip member (curl and some clients read only the first); the large part was compressed at refresh time.
-      const body = gzip ? gzipMember(graph, own) : graph ? Buffer.concat([graph.plain, own]) : own;
+      const body = gzip ? gzipMember(graph, live) : graph ? Buffer.concat([graph.plain, live]) : live;
       return { body, contentType: CONTENT_TYPES[format], gzip };
     },
   };

@@ -49,7 +49,8 @@ export interface RenderOptions {
 interface Family {
   readonly name: string;
   readonly help: string;
-  readonly samples: readonly Sample[];
+  /** Computed when the family is written, so a large table is read between two yields, not all at once. */
+  samples(): readonly Sample[];
 }
 
 /** Samples rendered between two yields to the event loop, so scrapes are served during a large render. */
@@ -79,6 +80,7 @@ const deflateRawAsync = promisify(deflateRaw);
 /** Compresses on libuv's thread pool, not on the event loop. */
 async function prepare(text: string): Promise<RenderedBody> {
   const plain = Buffer.from(text, "utf8");
+  await yieldToEventLoop();
   const deflated = await deflateRawAsync(plain, { level: 6, finishFlush: constants.Z_SYNC_FLUSH });
   return Object.freeze({ plain, deflated, crc: crc32(plain) });
 }
@@ -91,12 +93,18 @@ function yieldToEventLoop(): Promise<void> {
  * Writes the families in both formats (the same lines; families apart by a blank line in the text
  * format, `# EOF` left to whoever appends the last part of OpenMetrics), yielding every SLICE samples.
  */
-async function writeFamilies(families: readonly Family[]): Promise<Record<ExpositionFormat, string>> {
+async function writeFamilies(families: readonly Family[]): Promise<{ text: string; openmetrics: string; series: number }> {
   const blocks: string[] = [];
   let sinceYield = 0;
+  let series = 0;
   for (const family of families) {
+    const samples = family.samples();
+    await yieldToEventLoop();
+    // Absent data stays absent: no family for a metric without samples.
+    if (samples.length === 0) continue;
+    series += samples.length;
     const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} gauge`];
-    for (const sample of family.samples) {
+    for (const sample of samples) {
       lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
       if (++sinceYield >= SLICE) {
         sinceYield = 0;
@@ -105,8 +113,10 @@ async function writeFamilies(families: readonly Family[]): Promise<Record<Exposi
     }
     blocks.push(lines.join("\n"));
   }
-  if (blocks.length === 0) return { text: "", openmetrics: "" };
-  return { text: `${blocks.join("\n\n")}\n`, openmetrics: `${blocks.join("\n")}\n` };
+  if (blocks.length === 0) return { text: "", openmetrics: "", series };
+  const text = `${blocks.join("\n\n")}\n`;
+  await yieldToEventLoop();
+  return { text, openmetrics: `${blocks.join("\n")}\n`, series };
 }
 
 /**
@@ -118,23 +128,19 @@ async function writeFamilies(families: readonly Family[]): Promise<Record<Exposi
 export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Promise<RenderedSnapshot> {
   const suffix = ` Cached; refreshed from Microsoft Graph every ${options.refreshInterval}.`;
   const families: Family[] = [];
-  if (options.generation !== undefined) {
+  const generation = options.generation;
+  if (generation !== undefined) {
     families.push({
       name: "partner_security_exporter_snapshot_generation",
       help: "Number of the successful refresh whose data this exposition carries; it rises by one per refresh.",
-      samples: [{ labels: {}, value: options.generation }],
+      samples: () => [{ labels: {}, value: generation }],
     });
   }
-  let series = 0;
-  for (const row of GRAPH_METRICS) {
-    const samples = row.samples(snapshot);
-    // Absent data stays absent: no family for a metric without samples.
-    if (samples.length === 0) continue;
-    families.push({ name: row.name, help: `${row.help}${suffix}`, samples });
-    series += samples.length;
-  }
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot) });
   const bodies = await writeFamilies(families);
-  const [text, openmetrics] = await Promise.all([prepare(bodies.text), prepare(bodies.openmetrics)]);
+  const series = bodies.series - (generation === undefined ? 0 : 1);
+  const text = await prepare(bodies.text);
+  const openmetrics = await prepare(bodies.openmetrics);
   return Object.freeze({
     bodies: Object.freeze({ text, openmetrics }),
     renderedAt: options.now ?? Date.now(),

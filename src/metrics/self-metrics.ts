@@ -20,6 +20,8 @@ export interface ExportedSettings {
 /** The exporter's own metrics: live, on registries that live as long as the process. */
 export interface SelfMetrics {
   readonly registries: Readonly<Record<ExpositionFormat, Registry<RegistryContentType>>>;
+  /** Rises with every update, so a rendering can tell whether it is still current. */
+  version(): number;
   refreshFinished(result: { ok: boolean; seconds: number; finishedAt: number }): void;
   refreshSkipped(): void;
   graphAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
@@ -97,9 +99,12 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
     for (const endpoint of ENDPOINTS) set.retries.inc({ endpoint }, 0);
     for (const result of ["success", "failure"]) set.refreshes.inc({ result }, 0);
   }
-  return {
+  let version = 0;
+  const api: SelfMetrics = {
     registries,
+    version: () => version,
     refreshFinished({ ok, seconds, finishedAt }) {
+      version++;
       for (const set of sets) {
         set.refreshSuccess.set(Number(ok));
         set.refreshDuration.observe(seconds);
@@ -108,25 +113,32 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
       }
     },
     refreshSkipped() {
+      version++;
       for (const set of sets) set.skipped.inc();
     },
     graphAttempt({ endpoint, code, seconds }) {
+      version++;
       for (const set of sets) {
         set.requests.inc({ endpoint, code });
         set.requestDuration.observe({ endpoint }, seconds);
       }
     },
     graphRetry({ endpoint }) {
+      version++;
       for (const set of sets) set.retries.inc({ endpoint });
     },
     endpointsAvailable(available) {
+      version++;
       for (const set of sets) for (const endpoint of ENDPOINTS) set.available.set({ endpoint }, Number(available[endpoint]));
     },
     validationWarnings(count) {
+      version++;
       for (const set of sets) set.warnings.set(count);
     },
     graphSeries(count) {
+      version++;
       for (const set of sets) set.series.set(count);
     },
   };
+  return api;
 }

@@ -56,7 +56,8 @@ describe("fetchSnapshot", () => {
       "securityAlertsPromptlyResolved",
     ]);
     expect(snapshot.customers).toHaveLength(2);
-    expect(Object.isFrozen(snapshot.customers[0])).toBe(true);
+    expect(Object.isFrozen(snapshot)).toBe(true);
+    expect(Object.isFrozen(snapshot.customers)).toBe(true);
   });
 
   it("marks a 404 endpoint unavailable and still returns the others", async () => {

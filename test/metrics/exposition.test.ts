@@ -58,6 +58,22 @@ describe("createExpositionCache", () => {
     expect((await cache.expose("text", false)).body.toString("utf8")).toMatch(/^# TYPE partner_security_exporter_refreshes_total counter$/m);
   });
 
+  it("renders its own metrics at most once a second, but at once after anything it records changes", async () => {
+    const { self, cache } = await cacheWithSnapshot();
+    let renders = 0;
+    const render = self.registries.text.metrics.bind(self.registries.text);
+    self.registries.text.metrics = () => {
+      renders++;
+      return render();
+    };
+    await Promise.all([cache.expose("text", false), cache.expose("text", false), cache.expose("text", true)]);
+    expect(renders).toBe(1);
+    self.refreshFinished({ ok: false, seconds: 1, finishedAt: 1000 });
+    const after = (await cache.expose("text", false)).body.toString("utf8");
+    expect(renders).toBe(2);
+    expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(0);
+  });
+
   it("drops the Graph-derived part and keeps its own metrics", async () => {
     const { cache } = await cacheWithSnapshot();
     cache.drop();
