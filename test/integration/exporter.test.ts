@@ -1,11 +1,10 @@
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
-import { hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+import { captureLogs, hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
 
 const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
 const CLIENT_SECRET = "integration-test-secret-value";
@@ -27,15 +26,11 @@ async function start(): Promise<RunningExporter> {
       AZURE_CLIENT_SECRET: CLIENT_SECRET,
     },
   );
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString("utf8"));
-      done();
-    },
-  });
+  const captured = captureLogs();
+  logs = captured.lines;
   exporter = await startExporter({
     config,
-    logger: pino({ level: "debug" }, sink),
+    logger: pino({ level: "debug" }, captured.stream),
     retry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
     build: { version: "0.0.0-test", revision: "test" },
   });

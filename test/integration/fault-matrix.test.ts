@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { pino } from "pino";
@@ -8,7 +7,7 @@ import type { Config } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { ExporterOptions, RunningExporter } from "../../src/main.js";
 import type { Fault, Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
-import { eventually, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+import { captureLogs, eventually, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
 
 const ENDPOINTS = ["securityScore", "requirements", "history", "customerInsights"] as const;
 const TENANTS = 12;
@@ -43,13 +42,7 @@ async function setup(row: Row): Promise<Context> {
   const sim = await startTestSimulator({ tenants: TENANTS, pageSize: 5, driftPeriodMs: 1e12, ...row.simulator });
   cleanup.push(() => sim.close());
   for (const fault of row.before ?? []) sim.injectFault(fault);
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString("utf8"));
-      done();
-    },
-  });
+  const { lines: logs, stream: sink } = captureLogs();
   const base = loadConfig(
     { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug" },
     { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import bcrypt from "bcryptjs";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +6,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
-import { startTestSimulator } from "../helpers.js";
+import { captureLogs, startTestSimulator } from "../helpers.js";
 
 const CLIENT_SECRET = "kV8~q.Secret-Value_0123456789abcdef";
 const BASIC_PASSWORD = "basic-auth-password-9z8y7x";
@@ -19,13 +18,7 @@ describe("secrets", () => {
     const simulator = await startTestSimulator({ tenants: 3, clients: { "app-id": CLIENT_SECRET } });
     const web = join(dir, "web.yml");
     writeFileSync(web, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync(BASIC_PASSWORD, 4)}\n`);
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    });
+    const { lines: logs, stream: sink } = captureLogs();
     const config = loadConfig(
       { listenAddress: "127.0.0.1:0", refreshInterval: "1h", logLevel: "debug", webConfigFile: web },
       { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "partner", AZURE_CLIENT_ID: "app-id", AZURE_CLIENT_SECRET: CLIENT_SECRET },
