@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -137,11 +137,14 @@ async function startSimulatorProcess(): Promise<{ url: string; child: ChildProce
   throw new Error("the simulator did not start");
 }
 
+/** The V8 options the container image sets, so the exporter's RSS is measured as the image runs it. */
+const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1] ?? "";
+
 /** RSS of the real exporter (the built CLI) as its own process, after its first refresh of `tenants` tenants. */
 async function childExporterRss(tenants: number): Promise<number> {
   await control(simulatorUrl, "tenants", { count: tenants });
   const port = 19_000 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, [join(ROOT, "dist/cli.js")], { stdio: "ignore", env: { ...process.env, ...env, PSE_LISTEN_ADDRESS: `127.0.0.1:${port}`, PSE_LOG_LEVEL: "silent" } });
+  const child = spawn(process.execPath, [join(ROOT, "dist/cli.js")], { stdio: "ignore", env: { ...process.env, ...env, NODE_OPTIONS: IMAGE_NODE_OPTIONS, PSE_LISTEN_ADDRESS: `127.0.0.1:${port}`, PSE_LOG_LEVEL: "silent" } });
   try {
     const until = Date.now() + 60_000;
     while (Date.now() < until) {
@@ -233,7 +236,7 @@ const targets = [
   { target: `full refresh of ${REFRESH_TENANTS} tenants ≤ 2 s`, met: refreshSeconds <= 2, detail: `${refreshSeconds.toFixed(2)} s` },
   { target: "no more Graph requests than pages", met: graphRequests <= pages, detail: `${graphRequests} requests, ${pages} pages` },
   { target: "no event-loop block > 50 ms during the refresh", met: delay.max / 1e6 <= 50, detail: `${(delay.max / 1e6).toFixed(1)} ms` },
-  { target: `RSS ≤ 150 MiB at ${largest?.tenants} tenants (the exporter alone, as its own process)`, met: exporterRss <= 150, detail: `${exporterRss} MiB` },
+  { target: `RSS ≤ 150 MiB at ${largest?.tenants} tenants (the exporter alone, as its own process, with the image's NODE_OPTIONS)`, met: exporterRss <= 150, detail: `${exporterRss} MiB` },
   {
     target: "heap back within 10% of the small baseline after shrinking",
     met: shrunk.heapMiB <= baseline.heapMiB * 1.1,

@@ -79,7 +79,9 @@ describe("the runtime layout", () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", ...extra });
+  // The image's own environment, V8 limits included.
+  const imageNodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(DOCKERFILE)?.[1] ?? "";
+  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", NODE_OPTIONS: imageNodeOptions, ...extra });
 
   it("has no dev dependency installed", () => {
     for (const dev of ["vitest", "typescript", "eslint", "@grafana/grafana-foundation-sdk", "tsx"]) {
