@@ -38,12 +38,11 @@ export function createApp(options: AppOptions): Express {
   const noAuth: express.RequestHandler = (_request, _response, next) => next();
   const authenticate = options.access?.authenticate ?? noAuth;
 
-  app.use(
-    helmet({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
-      strictTransportSecurity: false,
-    }),
-  );
+  // Security headers belong to the one HTML page; a scrape only serves bytes.
+  const securityHeaders = helmet({
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
+    strictTransportSecurity: false,
+  });
   if (options.access) app.use(options.access.headers);
 
   app.use(function onlyGetAndHead(request, response, next) {
@@ -73,7 +72,7 @@ export function createApp(options: AppOptions): Express {
     response.status(ready ? 200 : 503).type("text/plain").send(ready ? "ready\n" : "waiting for the first refresh\n");
   });
 
-  app.get("/", authenticate, function landing(request, response, next) {
+  app.get("/", authenticate, securityHeaders, function landing(request, response, next) {
     // Express treats "/" as a prefix-insensitive exact route already, but not "//".
     if (request.path !== "/") {
       next();
