@@ -241,4 +241,20 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     for (const token of tokens) expect(output).not.toContain(token);
     expect(tokens.length).toBeGreaterThan(0);
   });
+
+  it("keeps unknown enum members and @odata.types as unknown and logs each once, not every refresh", async () => {
+    const body = JSON.stringify({
+      value: [{ "@odata.type": "#microsoft.graph.partner.security.futureSecurityRequirement", id: "future", requirementType: "somethingNew", complianceStatus: "partial", state: "active", score: 1, maxScore: 2 }],
+    });
+    simulator.injectFault({ endpoint: "requirements", body });
+    const running = await start();
+    await running.poller.refreshNow();
+    const text = await scrape(running);
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
+    expect(sampleValue(text, "partner_security_requirement_compliance_status", { requirement_id: "future", requirement_type: "unknown", status: "unknown" })).toBe(1);
+    const mentions = (needle: string) => logs.filter((line) => line.includes(needle)).length;
+    expect(mentions('unknown type \\"futureSecurityRequirement\\"')).toBe(1);
+    expect(mentions('unknown value \\"somethingNew\\"')).toBe(1);
+    expect(mentions('unknown value \\"partial\\"')).toBe(1);
+  });
 });
