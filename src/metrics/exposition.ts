@@ -10,20 +10,28 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
  * One gzip member from the prepared Graph part and the live part: the prefix's deflate data ends
  * in a sync flush, so a second deflate stream may follow it; the CRC continues over both.
  */
-function gzipMember(graph: RenderedBody | undefined, own: Buffer): Buffer {
+function gzipMember(graph: RenderedBody | undefined, own: Buffer): Buffer[] {
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(own, graph?.crc ?? 0), 0);
   trailer.writeUInt32LE(((graph?.plain.length ?? 0) + own.length) % 2 ** 32, 4);
-  return Buffer.concat([GZIP_HEADER, graph?.deflated ?? Buffer.alloc(0), deflateRawSync(own), trailer]);
+  return graph ? [GZIP_HEADER, graph.deflated, deflateRawSync(own), trailer] : [GZIP_HEADER, deflateRawSync(own), trailer];
 }
 
 export interface Exposition {
-  readonly body: Buffer;
+  /** The body in order; the Graph part is not copied into one buffer with the live part. */
+  readonly chunks: readonly Buffer[];
+  /** Bytes in all chunks together (Content-Length). */
+  readonly length: number;
   readonly contentType: string;
   readonly gzip: boolean;
 }
 
-/** Holds the one published snapshot rendering; a scrape copies its bytes and appends the live self-metrics. */
+/** The whole body in one buffer, for callers that need it so (tests, the benchmark). */
+export function expositionBody(exposition: Exposition): Buffer {
+  return Buffer.concat(exposition.chunks, exposition.length);
+}
+
+/** Holds the one published snapshot rendering; a scrape sends its bytes followed by the live self-metrics. */
 export interface ExpositionCache {
   /** Replaces the published rendering in one assignment, so a scrape sees one refresh, never a mix. */
   publish(rendered: RenderedSnapshot): void;
@@ -40,9 +48,13 @@ export interface ExpositionCache {
  */
 const OWN_METRICS_MAX_AGE_MS = 1000;
 
+type Variant = `${ExpositionFormat}:${"gzip" | "plain"}`;
+
 export function createExpositionCache(self: SelfMetrics): ExpositionCache {
   let published: RenderedSnapshot | undefined;
   const own = new Map<ExpositionFormat, { version: number; at: number; text: Promise<Buffer> }>();
+  // A scrape between two renderings of the own metrics sends the very response the previous one sent.
+  const assembled = new Map<Variant, { graph: RenderedBody | undefined; live: Buffer; exposition: Exposition }>();
 
   function ownMetrics(format: ExpositionFormat): Promise<Buffer> {
     const cached = own.get(format);
@@ -54,20 +66,32 @@ export function createExpositionCache(self: SelfMetrics): ExpositionCache {
     return text;
   }
 
+  function assemble(format: ExpositionFormat, gzip: boolean, graph: RenderedBody | undefined, live: Buffer): Exposition {
+    const variant: Variant = `${format}:${gzip ? "gzip" : "plain"}`;
+    const cached = assembled.get(variant);
+    if (cached && cached.graph === graph && cached.live === live) return cached.exposition;
+    // One gzip member (curl and some clients read only the first); the large part was compressed at refresh time.
+    const chunks = gzip ? gzipMember(graph, live) : graph ? [graph.plain, live] : [live];
+    const exposition: Exposition = { chunks, length: chunks.reduce((sum, chunk) => sum + chunk.length, 0), contentType: CONTENT_TYPES[format], gzip };
+    assembled.set(variant, { graph, live, exposition });
+    return exposition;
+  }
+
   return {
     publish(rendered) {
       published = rendered;
+      // The old rendering must not stay alive through a response nobody will send again.
+      assembled.clear();
     },
     drop() {
       published = undefined;
+      assembled.clear();
     },
     current: () => published,
     async expose(format, gzip) {
       const graph = published?.bodies[format];
       const live = await ownMetrics(format);
-      // One gzip member (curl and some clients read only the first); the large part was compressed at refresh time.
-      const body = gzip ? gzipMember(graph, live) : graph ? Buffer.concat([graph.plain, live]) : live;
-      return { body, contentType: CONTENT_TYPES[format], gzip };
+      return assemble(format, gzip, graph, live);
     },
   };
 }

@@ -1,15 +1,28 @@
 import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import bcrypt from "bcryptjs";
-import type { RequestHandler } from "express";
 import type { WebConfig } from "../web-config.js";
 
-/** Basic auth and extra response headers from the web config; swapped whole on reload. */
+/**
+ * Basic auth and extra response headers from the web config; swapped whole on reload. Written
+ * against node:http so the scrape path, which does not go through Express, uses the same checks.
+ */
 export interface AccessControl {
-  /** Sets the configured headers on every response. */
-  readonly headers: RequestHandler;
-  /** Requires basic auth when the web config has users. */
-  readonly authenticate: RequestHandler;
+  /** Sets the configured headers on a response. */
+  applyHeaders(response: ServerResponse): void;
+  /** True when the web config has no users, or the request carries a user and password it accepts. */
+  authorize(request: IncomingMessage): Promise<boolean>;
   update(web: WebConfig | undefined): void;
+}
+
+export function denyUnauthorized(response: ServerResponse): void {
+  const body = "unauthorized\n";
+  response.writeHead(401, {
+    "WWW-Authenticate": 'Basic realm="partner-security-exporter", charset="UTF-8"',
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  response.end(body);
 }
 
 // Compared against when the user is unknown, so an unknown user takes as long as a wrong password.
@@ -43,24 +56,14 @@ export function createAccessControl(initial: WebConfig | undefined): AccessContr
   }
 
   return {
-    headers(_request, response, next) {
-      if (web) response.set(web.headers);
-      next();
+    applyHeaders(response) {
+      if (!web) return;
+      for (const [name, value] of Object.entries(web.headers)) response.setHeader(name, value);
     },
-    authenticate(request, response, next) {
-      if (!web || web.basicAuthUsers.size === 0) {
-        next();
-        return;
-      }
+    authorize(request) {
+      if (!web || web.basicAuthUsers.size === 0) return Promise.resolve(true);
       const credentials = parseBasic(request.headers.authorization);
-      const deny = (): void => {
-        response.status(401).set("WWW-Authenticate", 'Basic realm="partner-security-exporter", charset="UTF-8"').type("text/plain").send("unauthorized\n");
-      };
-      if (!credentials) {
-        deny();
-        return;
-      }
-      check(credentials.user, credentials.password).then((ok) => (ok ? next() : deny()), next);
+      return credentials ? check(credentials.user, credentials.password) : Promise.resolve(false);
     },
     update(next) {
       web = next;

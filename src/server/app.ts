@@ -1,9 +1,11 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import express from "express";
 import helmet from "helmet";
-import type { ErrorRequestHandler, Express, Request } from "express";
+import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { Exposition } from "../metrics/exposition.js";
 import type { ExpositionFormat } from "../metrics/render.js";
+import { denyUnauthorized } from "./access.js";
 import type { AccessControl } from "./access.js";
 import { renderLanding } from "./landing.js";
 import type { LandingPage } from "./landing.js";
@@ -24,26 +26,91 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? "openmetrics" : "text";
 }
 
-function acceptsGzip(request: Request): boolean {
+function acceptsGzip(request: IncomingMessage): boolean {
   const header = request.headers["accept-encoding"];
   return typeof header === "string" && /\bgzip\b(?!\s*;\s*q=0(\.0*)?\b)/i.test(header);
 }
 
-/** The HTTP layer: serves bytes the poller prepared and never talks to Graph. */
-export function createApp(options: AppOptions): Express {
+function failed(logger: Logger, response: ServerResponse, error: unknown): void {
+  logger.error({ err: error }, "request failed");
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const body = "internal error\n";
+  response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** Answers a scrape: the prepared bytes, written as they are held, after basic auth if configured. */
+function scrapeHandler(options: AppOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const authorize = options.access ? options.access.authorize.bind(options.access) : () => Promise.resolve(true);
+  return function scrape(request, response) {
+    authorize(request)
+      .then((allowed) => {
+        if (!allowed) {
+          denyUnauthorized(response);
+          return;
+        }
+        return options.getExposition(negotiateFormat(request.headers.accept), acceptsGzip(request)).then((exposition) => {
+          response.writeHead(200, {
+            "Content-Type": exposition.contentType,
+            "Content-Length": exposition.length,
+            Vary: "Accept, Accept-Encoding",
+            ...(exposition.gzip ? { "Content-Encoding": "gzip" } : {}),
+          });
+          if (request.method === "HEAD") {
+            response.end();
+            return;
+          }
+          const last = exposition.chunks.length - 1;
+          for (let index = 0; index < last; index++) response.write(exposition.chunks[index]);
+          response.end(exposition.chunks[last]);
+        });
+      })
+      .catch((error: unknown) => failed(options.logger, response, error));
+  };
+}
+
+/** The path of an origin-form request target, without its query. */
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const query = url.indexOf("?");
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/**
+ * The HTTP layer: serves bytes the poller prepared and never talks to Graph. A scrape of the
+ * metrics path is answered before Express sees it (Express's per-request work cost more than
+ * sending the prepared bytes; see docs/performance.md); Express serves everything else, including
+ * the metrics path spelt another way, with the same handler.
+ */
+export function createApp(options: AppOptions): RequestListener {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   const landingHtml = renderLanding(options.landing);
-  const noAuth: express.RequestHandler = (_request, _response, next) => next();
-  const authenticate = options.access?.authenticate ?? noAuth;
+  const { access, metricsPath } = options;
+  const scrape = scrapeHandler(options);
+  const authenticate: RequestHandler = (request, response, next) => {
+    if (!access) {
+      next();
+      return;
+    }
+    access.authorize(request).then((allowed) => (allowed ? next() : denyUnauthorized(response)), next);
+  };
 
   // Security headers belong to the one HTML page; a scrape only serves bytes.
   const securityHeaders = helmet({
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: false,
   });
-  if (options.access) app.use(options.access.headers);
+  if (access) {
+    app.use(function webConfigHeaders(_request, response, next) {
+      access.applyHeaders(response);
+      next();
+    });
+  }
 
   app.use(function onlyGetAndHead(request, response, next) {
     if (request.method === "GET" || request.method === "HEAD") {
@@ -53,14 +120,8 @@ export function createApp(options: AppOptions): Express {
     response.status(405).set("Allow", "GET, HEAD").type("text/plain").send("method not allowed\n");
   });
 
-  app.get(options.metricsPath, authenticate, function metrics(request, response, next) {
-    const format = negotiateFormat(request.headers.accept);
-    const gzip = acceptsGzip(request);
-    options.getExposition(format, gzip).then((exposition) => {
-      response.set("Content-Type", exposition.contentType).set("Vary", "Accept, Accept-Encoding");
-      if (exposition.gzip) response.set("Content-Encoding", "gzip");
-      response.send(exposition.body);
-    }, next);
+  app.get(metricsPath, function metrics(request, response) {
+    scrape(request, response);
   });
 
   app.get("/healthz", function healthz(_request, response) {
@@ -86,9 +147,16 @@ export function createApp(options: AppOptions): Express {
   });
 
   const onError: ErrorRequestHandler = function onError(error: unknown, _request, response, _next) {
-    options.logger.error({ err: error }, "request failed");
-    if (!response.headersSent) response.status(500).type("text/plain").send("internal error\n");
+    failed(options.logger, response, error);
   };
   app.use(onError);
-  return app;
+
+  return function route(request, response) {
+    if ((request.method === "GET" || request.method === "HEAD") && pathOf(request.url) === metricsPath) {
+      access?.applyHeaders(response);
+      scrape(request, response);
+      return;
+    }
+    app(request, response);
+  };
 }

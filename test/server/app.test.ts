@@ -2,18 +2,29 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "node:http";
+import bcrypt from "bcryptjs";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Exposition } from "../../src/metrics/exposition.js";
 import type { ExpositionFormat } from "../../src/metrics/render.js";
+import { createAccessControl } from "../../src/server/access.js";
+import type { AccessControl } from "../../src/server/access.js";
 import { createApp, negotiateFormat } from "../../src/server/app.js";
 
 let server: Server | undefined;
 
-async function serve(options: { ready?: boolean; expose?: (format: ExpositionFormat, gzip: boolean) => Promise<Exposition> } = {}): Promise<string> {
+/** An exposition held in several chunks, as the cache holds the Graph part and the live part. */
+function exposition(text: string, contentType = "text/plain"): Exposition {
+  const whole = Buffer.from(text);
+  const chunks = [whole.subarray(0, 3), whole.subarray(3, 5), whole.subarray(5)];
+  return { chunks, length: whole.length, contentType, gzip: false };
+}
+
+async function serve(options: { ready?: boolean; expose?: (format: ExpositionFormat, gzip: boolean) => Promise<Exposition>; access?: AccessControl } = {}): Promise<string> {
   const app = createApp({
     metricsPath: "/metrics",
-    getExposition: options.expose ?? ((format, gzip) => Promise.resolve({ body: Buffer.from(`body ${format} ${gzip}\n`), contentType: `type/${format}`, gzip: false })),
+    ...(options.access ? { access: options.access } : {}),
+    getExposition: options.expose ?? ((format, gzip) => Promise.resolve(exposition(`body ${format} ${gzip}\n`, `type/${format}`))),
     isReady: () => options.ready ?? true,
     landing: { name: "partner-security-exporter", version: "1.2.3", links: [{ href: "/metrics", text: "Metrics" }] },
     logger: pino({ level: "silent" }),
@@ -50,7 +61,7 @@ describe("createApp", () => {
     const base = await serve({
       expose: (_format, gzip) => {
         asked.push(gzip);
-        return Promise.resolve({ body: Buffer.from("x"), contentType: "text/plain", gzip: false });
+        return Promise.resolve(exposition("x"));
       },
     });
     await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip, deflate" } });
@@ -89,11 +100,27 @@ describe("createApp", () => {
     expect(response.status).toBe(405);
   });
 
-  it("answers HEAD without a body", async () => {
+  it("answers HEAD without a body but with the body's length", async () => {
     const base = await serve();
-    const response = await fetch(`${base}/metrics`, { method: "HEAD" });
+    const response = await fetch(`${base}/metrics`, { method: "HEAD", headers: { "accept-encoding": "identity" } });
     expect(response.status).toBe(200);
+    expect(response.headers.get("content-length")).toBe(String("body text false\n".length));
     expect(await response.text()).toBe("");
+  });
+
+  it.each(["/metrics?debug=1", "/metrics/", "/METRICS"])("serves %s the same as /metrics", async (path) => {
+    const base = await serve();
+    const expected = await fetch(`${base}/metrics`, { headers: { "accept-encoding": "identity" } });
+    const response = await fetch(`${base}${path}`, { headers: { "accept-encoding": "identity" } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(await expected.text());
+    for (const header of ["content-type", "content-length", "vary"]) expect(response.headers.get(header)).toBe(expected.headers.get(header));
+  });
+
+  it("tells caches that the body depends on Accept and Accept-Encoding", async () => {
+    const base = await serve();
+    const response = await fetch(`${base}/metrics`);
+    expect(response.headers.get("vary")).toBe("Accept, Accept-Encoding");
   });
 
   it.each(["POST", "PUT", "DELETE", "PATCH"])("refuses %s with 405 and Allow", async (method) => {
@@ -116,6 +143,44 @@ describe("createApp", () => {
       request(`${base}/metrics`, { method: "OPTIONS" }, (response) => resolve(response.statusCode)).end();
     });
     expect(status).toBe(405);
+  });
+});
+
+describe("createApp with a web config", () => {
+  const hash = bcrypt.hashSync("s3cret", 4);
+  const access = () =>
+    createAccessControl({ path: "web.yml", tls: undefined, basicAuthUsers: new Map([["prometheus", hash]]), headers: { "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff" } });
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+  it.each(["/metrics", "/metrics/"])("asks %s for basic auth and serves it with the right password", async (path) => {
+    const base = await serve({ access: access() });
+    const anonymous = await fetch(`${base}${path}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toContain("Basic");
+    expect((await fetch(`${base}${path}`, { headers: { authorization: basic("prometheus", "wrong") } })).status).toBe(401);
+    expect((await fetch(`${base}${path}`, { headers: { authorization: basic("nobody", "s3cret") } })).status).toBe(401);
+    const allowed = await fetch(`${base}${path}`, { headers: { authorization: basic("prometheus", "s3cret"), "accept-encoding": "identity" } });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toBe("body text false\n");
+  });
+
+  it("sets the configured headers on scrapes, refusals and probes", async () => {
+    const base = await serve({ access: access() });
+    const responses = [
+      await fetch(`${base}/metrics`, { headers: { authorization: basic("prometheus", "s3cret") } }),
+      await fetch(`${base}/metrics`),
+      await fetch(`${base}/healthz`),
+      await fetch(`${base}/metrics`, { method: "POST" }),
+    ];
+    expect(responses.map((response) => response.status)).toEqual([200, 401, 200, 405]);
+    for (const response of responses) expect(response.headers.get("x-frame-options")).toBe("DENY");
+  });
+
+  it("leaves /healthz and /readyz open for probes", async () => {
+    const base = await serve({ access: access() });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(base)).status).toBe(401);
   });
 });
 
