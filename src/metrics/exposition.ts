@@ -13,7 +13,7 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 function gzipMember(graph: RenderedBody | undefined, own: Buffer): Buffer[] {
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(own, graph?.crc ?? 0), 0);
-  trailer.writeUInt32LE(((graph?.plain.length ?? 0) + own.length) % 2 ** 32, 4);
+  trailer.writeUInt32LE(((graph?.length ?? 0) + own.length) % 2 ** 32, 4);
   return graph ? [GZIP_HEADER, graph.deflated, deflateRawSync(own), trailer] : [GZIP_HEADER, deflateRawSync(own), trailer];
 }
 
@@ -48,6 +48,12 @@ export interface ExpositionCache {
  */
 const OWN_METRICS_MAX_AGE_MS = 1000;
 
+/**
+ * A body smaller than this is sent as one buffer: copying it once per rendering of the own metrics
+ * costs less than writing its chunks one by one on every scrape. A larger one is never copied.
+ */
+const COALESCE_BELOW_BYTES = 1024 * 1024;
+
 type Variant = `${ExpositionFormat}:${"gzip" | "plain"}`;
 
 export function createExpositionCache(self: SelfMetrics): ExpositionCache {
@@ -71,8 +77,9 @@ export function createExpositionCache(self: SelfMetrics): ExpositionCache {
     const cached = assembled.get(variant);
     if (cached && cached.graph === graph && cached.live === live) return cached.exposition;
     // One gzip member (curl and some clients read only the first); the large part was compressed at refresh time.
-    const chunks = gzip ? gzipMember(graph, live) : graph ? [graph.plain, live] : [live];
-    const exposition: Exposition = { chunks, length: chunks.reduce((sum, chunk) => sum + chunk.length, 0), contentType: CONTENT_TYPES[format], gzip };
+    const chunks = gzip ? gzipMember(graph, live) : [...(graph?.chunks ?? []), live];
+    const length = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const exposition: Exposition = { chunks: length < COALESCE_BELOW_BYTES ? [Buffer.concat(chunks, length)] : chunks, length, contentType: CONTENT_TYPES[format], gzip };
     assembled.set(variant, { graph, live, exposition });
     return exposition;
   }

@@ -1,5 +1,4 @@
-import { promisify } from "node:util";
-import { constants, crc32, deflateRaw } from "node:zlib";
+import { constants, crc32, createDeflateRaw } from "node:zlib";
 import { Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
@@ -21,12 +20,16 @@ export function createRegistry(format: ExpositionFormat): Registry<RegistryConte
 }
 
 /**
- * One body, plain and as the start of a gzip stream: raw deflate ending in a sync flush (byte
- * aligned, not final) and the CRC-32 of the plain bytes, so a scrape that wants gzip compresses only
- * the small live part that follows and still sends one gzip member.
+ * The Graph-derived part in one format, as chunks to send in order, plain and as the start of a
+ * gzip stream: raw deflate ending in a sync flush (byte aligned, not final) and the CRC-32 of the
+ * plain bytes, so a scrape that wants gzip compresses only the small live part that follows and
+ * still sends one gzip member. Both formats share the chunk of each metric family; they differ only
+ * in the blank lines between families.
  */
 export interface RenderedBody {
-  readonly plain: Buffer;
+  readonly chunks: readonly Buffer[];
+  /** Bytes in all plain chunks together. */
+  readonly length: number;
   readonly deflated: Buffer;
   readonly crc: number;
 }
@@ -75,14 +78,34 @@ function formatLabels(labels: Labels): string {
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
 }
 
-const deflateRawAsync = promisify(deflateRaw);
+/** The text format puts a blank line between families; OpenMetrics does not. */
+const BLANK_LINE = Buffer.from("\n");
 
-/** Compresses on libuv's thread pool, not on the event loop. */
-async function prepare(text: string): Promise<RenderedBody> {
-  const plain = Buffer.from(text, "utf8");
-  await yieldToEventLoop();
-  const deflated = await deflateRawAsync(plain, { level: 6, finishFlush: constants.Z_SYNC_FLUSH });
-  return Object.freeze({ plain, deflated, crc: crc32(plain) });
+/** One raw deflate stream over the chunks, ending in a sync flush; compressed on libuv's thread pool. */
+function deflateChunks(chunks: readonly Buffer[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const deflate = createDeflateRaw({ level: 6 });
+    const output: Buffer[] = [];
+    deflate.on("data", (chunk: Buffer) => output.push(chunk));
+    deflate.once("error", reject);
+    for (const chunk of chunks) deflate.write(chunk);
+    deflate.flush(constants.Z_SYNC_FLUSH, () => {
+      deflate.close();
+      resolve(Buffer.concat(output));
+    });
+  });
+}
+
+/** One format from the family blocks, computing the CRC a family at a time between yields. */
+async function prepare(chunks: readonly Buffer[]): Promise<RenderedBody> {
+  let crc = 0;
+  let length = 0;
+  for (const chunk of chunks) {
+    crc = crc32(chunk, crc);
+    length += chunk.length;
+    if (chunk.length > 64 * 1024) await yieldToEventLoop();
+  }
+  return Object.freeze({ chunks, length, deflated: await deflateChunks(chunks), crc });
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -90,11 +113,12 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Writes the families in both formats (the same lines; families apart by a blank line in the text
- * format, `# EOF` left to whoever appends the last part of OpenMetrics), yielding every SLICE samples.
+ * Writes each family as one block of lines for both formats (`# EOF` left to whoever appends the
+ * last part of OpenMetrics), yielding every SLICE samples. A block becomes bytes as soon as it is
+ * written, so the strings of one family at most are alive at a time.
  */
-async function writeFamilies(families: readonly Family[]): Promise<{ text: string; openmetrics: string; series: number }> {
-  const blocks: string[] = [];
+async function writeFamilies(families: readonly Family[]): Promise<{ blocks: Buffer[]; series: number }> {
+  const blocks: Buffer[] = [];
   let sinceYield = 0;
   let series = 0;
   for (const family of families) {
@@ -111,12 +135,10 @@ async function writeFamilies(families: readonly Family[]): Promise<{ text: strin
         await yieldToEventLoop();
       }
     }
-    blocks.push(lines.join("\n"));
+    lines.push("");
+    blocks.push(Buffer.from(lines.join("\n"), "utf8"));
   }
-  if (blocks.length === 0) return { text: "", openmetrics: "", series };
-  const text = `${blocks.join("\n\n")}\n`;
-  await yieldToEventLoop();
-  return { text, openmetrics: `${blocks.join("\n")}\n`, series };
+  return { blocks, series };
 }
 
 /**
@@ -137,10 +159,10 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
     });
   }
   for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot) });
-  const bodies = await writeFamilies(families);
-  const series = bodies.series - (generation === undefined ? 0 : 1);
-  const text = await prepare(bodies.text);
-  const openmetrics = await prepare(bodies.openmetrics);
+  const written = await writeFamilies(families);
+  const series = written.series - (generation === undefined ? 0 : 1);
+  const text = await prepare(written.blocks.flatMap((block, index) => (index === 0 ? [block] : [BLANK_LINE, block])));
+  const openmetrics = await prepare(written.blocks);
   return Object.freeze({
     bodies: Object.freeze({ text, openmetrics }),
     renderedAt: options.now ?? Date.now(),
