@@ -17,7 +17,7 @@ import type { Poller } from "./poller/poller.js";
 import { createAccessControl } from "./server/access.js";
 import { createApp } from "./server/app.js";
 import { createExporterServer } from "./server/http-server.js";
-import { loadWebConfig } from "./web-config.js";
+import { fingerprintFiles, loadWebConfig } from "./web-config.js";
 import { readBuildInfo } from "./version.js";
 
 export interface ExporterOptions {
@@ -30,7 +30,15 @@ export interface ExporterOptions {
   readonly build?: BuildInfo;
   /** Refresh deadline; half the refresh interval unless a test needs another. */
   readonly deadlineMs?: number;
+  /** How often the web config and the files it names are checked for changes. */
+  readonly webConfigCheckMs?: number;
 }
+
+/**
+ * Kubernetes updates a mounted Secret in place and cert-manager rotates certificates without
+ * signalling anyone; reading a few small files this often costs nothing.
+ */
+const WEB_CONFIG_CHECK_MS = 10_000;
 
 export interface RunningExporter {
   /** Where the HTTP server listens, e.g. `http://127.0.0.1:9717`. */
@@ -38,8 +46,8 @@ export interface RunningExporter {
   readonly cache: ExpositionCache;
   readonly poller: Poller;
   /**
-   * Re-reads the web config file (SIGHUP). On any error the running config stays and the error
-   * is returned, for the caller to log.
+   * Re-reads the web config file (SIGHUP; also done by itself when the file or one it names
+   * changes). On any error the running config stays; the error is logged and returned.
    */
   reloadWebConfig(): Error | undefined;
   /** Stops refreshing, lets in-flight requests finish and closes the server. */
@@ -166,26 +174,44 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   logger.info({ url, metricsPath: config.metricsPath, config: describeConfig(config) }, "listening");
   poller.start();
 
+  let runningWeb = config.webConfig;
+  // The fingerprint last acted on, so a file that stays broken is reported once, not every check.
+  let seenFingerprint = runningWeb?.fingerprint;
+  function reloadWebConfig(trigger: "SIGHUP" | "file change"): Error | undefined {
+    const path = runningWeb?.path;
+    if (!path) return new Error("no web config file was given at start (PSE_WEB_CONFIG_FILE)");
+    try {
+      const next = loadWebConfig(path);
+      exporterServer.updateTls(next.tls);
+      access.update(next);
+      runningWeb = next;
+      seenFingerprint = next.fingerprint;
+      logger.info({ path, trigger, tls: next.tls?.clientAuth ?? false, basicAuthUsers: next.basicAuthUsers.size }, "web config reloaded");
+      return undefined;
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      logger.error({ trigger, error: { message: failure.message } }, "web config reload failed; keeping the running one");
+      return failure;
+    }
+  }
+  const webConfigCheck = runningWeb
+    ? setInterval(() => {
+        if (!runningWeb) return;
+        const fingerprint = fingerprintFiles(runningWeb.files);
+        if (fingerprint === seenFingerprint) return;
+        seenFingerprint = fingerprint;
+        reloadWebConfig("file change");
+      }, options.webConfigCheckMs ?? WEB_CONFIG_CHECK_MS)
+    : undefined;
+  webConfigCheck?.unref();
+
   return {
     url,
     cache,
     poller,
-    reloadWebConfig() {
-      const path = config.webConfig?.path;
-      if (!path) return new Error("no web config file was given at start (PSE_WEB_CONFIG_FILE)");
-      try {
-        const next = loadWebConfig(path);
-        exporterServer.updateTls(next.tls);
-        access.update(next);
-        logger.info({ path, tls: next.tls?.clientAuth ?? false, basicAuthUsers: next.basicAuthUsers.size }, "web config reloaded");
-        return undefined;
-      } catch (error) {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        logger.error({ error: { message: failure.message } }, "web config reload failed; keeping the running one");
-        return failure;
-      }
-    },
+    reloadWebConfig: () => reloadWebConfig("SIGHUP"),
     async close() {
+      clearInterval(webConfigCheck);
       await poller.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

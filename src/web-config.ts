@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createSecureContext } from "node:tls";
@@ -29,6 +30,10 @@ export interface WebConfig {
   /** user → bcrypt hash; empty means no basic auth. */
   readonly basicAuthUsers: ReadonlyMap<string, string>;
   readonly headers: Readonly<Record<string, string>>;
+  /** Every file it was read from: the config and the files it names. */
+  readonly files: readonly string[];
+  /** Digest of those files' contents as they were read, to notice when one changes. */
+  readonly fingerprint: string;
 }
 
 const tlsVersion = z.enum(["TLS10", "TLS11", "TLS12", "TLS13"]);
@@ -63,12 +68,27 @@ function fail(path: string, key: string, message: string, cause?: unknown): neve
   throw new ConfigError(`web config ${path}`, `${key}: ${message}`, cause === undefined ? undefined : { cause });
 }
 
-function readReferenced(configPath: string, key: string, file: string): Buffer {
-  try {
-    return readFileSync(resolve(dirname(configPath), file));
-  } catch (error) {
-    return fail(configPath, key, `cannot read "${file}" (${error instanceof Error && "code" in error ? String(error.code) : "error"})`, error);
-  }
+function errorCode(error: unknown): string {
+  return error instanceof Error && "code" in error ? String(error.code) : "error";
+}
+
+function digest(contents: ReadonlyArray<readonly [file: string, content: Buffer | string]>): string {
+  const hash = createHash("sha256");
+  for (const [file, content] of contents) hash.update(file).update("\0").update(content).update("\0");
+  return hash.digest("hex");
+}
+
+/** Digest of the files' contents now, comparable with WebConfig.fingerprint (an unreadable file counts as its error code). */
+export function fingerprintFiles(files: readonly string[]): string {
+  return digest(
+    files.map((file) => {
+      try {
+        return [file, readFileSync(file)] as const;
+      } catch (error) {
+        return [file, `unreadable: ${errorCode(error)}`] as const;
+      }
+    }),
+  );
 }
 
 /**
@@ -76,12 +96,24 @@ function readReferenced(configPath: string, key: string, file: string): Buffer {
  * Throws a ConfigError naming the file and the offending key.
  */
 export function loadWebConfig(path: string): WebConfig {
-  let text: string;
+  let content: Buffer;
   try {
-    text = readFileSync(path, "utf8");
+    content = readFileSync(path);
   } catch (error) {
-    return fail(path, "file", `cannot read it (${error instanceof Error && "code" in error ? String(error.code) : "error"})`, error);
+    return fail(path, "file", `cannot read it (${errorCode(error)})`, error);
   }
+  const read: Array<readonly [string, Buffer]> = [[path, content]];
+  function readReferenced(key: string, file: string): Buffer {
+    const resolved = resolve(dirname(path), file);
+    try {
+      const bytes = readFileSync(resolved);
+      read.push([resolved, bytes]);
+      return bytes;
+    } catch (error) {
+      return fail(path, key, `cannot read "${file}" (${errorCode(error)})`, error);
+    }
+  }
+  const text = content.toString("utf8");
   let raw: unknown;
   try {
     raw = parse(text);
@@ -112,9 +144,9 @@ export function loadWebConfig(path: string): WebConfig {
     const verifies = server.client_auth_type === "VerifyClientCertIfGiven" || server.client_auth_type === "RequireAndVerifyClientCert";
     if (verifies && !server.client_ca_file) fail(path, "tls_server_config.client_ca_file", `is required with client_auth_type ${server.client_auth_type}`);
     tls = {
-      cert: readReferenced(path, "tls_server_config.cert_file", server.cert_file),
-      key: readReferenced(path, "tls_server_config.key_file", server.key_file),
-      ca: server.client_ca_file ? readReferenced(path, "tls_server_config.client_ca_file", server.client_ca_file) : undefined,
+      cert: readReferenced("tls_server_config.cert_file", server.cert_file),
+      key: readReferenced("tls_server_config.key_file", server.key_file),
+      ca: server.client_ca_file ? readReferenced("tls_server_config.client_ca_file", server.client_ca_file) : undefined,
       clientAuth: server.client_auth_type,
       minVersion: TLS_VERSIONS[server.min_version],
       maxVersion: server.max_version ? TLS_VERSIONS[server.max_version] : undefined,
@@ -125,5 +157,12 @@ export function loadWebConfig(path: string): WebConfig {
       fail(path, "tls_server_config.cert_file", `certificate and key do not load: ${error instanceof Error ? error.message : String(error)}`, error);
     }
   }
-  return Object.freeze({ path, tls, basicAuthUsers: users, headers: Object.freeze(headers) });
+  return Object.freeze({
+    path,
+    tls,
+    basicAuthUsers: users,
+    headers: Object.freeze(headers),
+    files: Object.freeze(read.map(([file]) => file)),
+    fingerprint: digest(read),
+  });
 }

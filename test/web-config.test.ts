@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config-error.js";
 import { loadConfig } from "../src/config.js";
-import { loadWebConfig } from "../src/web-config.js";
+import { fingerprintFiles, loadWebConfig } from "../src/web-config.js";
 import { makeTlsFiles } from "./tls-fixtures.js";
 import type { TlsFiles } from "./tls-fixtures.js";
 
@@ -64,5 +64,18 @@ describe("TLS settings", () => {
     writeFileSync(join(files.dir, "full.yml"), `tls_server_config:\n  cert_file: serverCert.pem\n  key_file: serverKey.pem\n  client_ca_file: caCert.pem\n  client_auth_type: RequireAndVerifyClientCert\n  min_version: TLS13\n`);
     const config = loadConfig({}, { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s", PSE_WEB_CONFIG_FILE: join(files.dir, "full.yml") });
     expect(config.webConfig?.tls).toMatchObject({ clientAuth: "RequireAndVerifyClientCert", minVersion: "TLSv1.3" });
+  });
+
+  it("fingerprints the config and every file it names, so a change to any of them shows", () => {
+    const path = join(files.dir, "watched.yml");
+    writeFileSync(join(files.dir, "watched-cert.pem"), files.serverCert);
+    writeFileSync(path, "tls_server_config:\n  cert_file: watched-cert.pem\n  key_file: serverKey.pem\n");
+    const web = loadWebConfig(path);
+    expect(web.files).toEqual([path, join(files.dir, "watched-cert.pem"), join(files.dir, "serverKey.pem")]);
+    expect(fingerprintFiles(web.files)).toBe(web.fingerprint);
+    writeFileSync(join(files.dir, "watched-cert.pem"), files.clientCert);
+    expect(fingerprintFiles(web.files)).not.toBe(web.fingerprint);
+    rmSync(join(files.dir, "watched-cert.pem"));
+    expect(() => fingerprintFiles(web.files)).not.toThrow();
   });
 });

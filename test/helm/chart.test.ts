@@ -57,7 +57,7 @@ interface Container {
   securityContext: Record<string, unknown>;
   livenessProbe: { httpGet: { path: string; scheme: string } };
   readinessProbe: { httpGet: { path: string; scheme: string } };
-  volumeMounts: Array<{ mountPath: string }>;
+  volumeMounts: Array<{ mountPath: string; subPath?: string }>;
 }
 interface PodSpec {
   automountServiceAccountToken: boolean;
@@ -153,6 +153,10 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     const webConfig = parse(secret.stringData["web-config.yml"] ?? "") as { basic_auth_users: Record<string, string>; tls_server_config: Record<string, string> };
     expect(bcrypt.compareSync("not-a-real-password", webConfig.basic_auth_users.prometheus ?? "")).toBe(true);
     expect(webConfig.tls_server_config.cert_file).toBe("/etc/partner-security-exporter/tls/tls.crt");
+    // Whole-volume mounts, so a Secret updated in place (new password, renewed certificate) reaches the running exporter.
+    const mounts = pod.containers[0]?.volumeMounts.filter((mount) => /\/(web|tls)$/.test(mount.mountPath)) ?? [];
+    expect(mounts).toHaveLength(2);
+    for (const mount of mounts) expect(mount.subPath).toBeUndefined();
   });
 
   it("ships the rules and the dashboards from the repository", () => {

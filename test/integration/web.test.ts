@@ -2,8 +2,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
 import bcrypt from "bcryptjs";
 import { pino } from "pino";
+import selfsigned from "selfsigned";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
@@ -11,7 +13,7 @@ import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { JOB, startPrometheus } from "../e2e/prometheus-harness.js";
 import type { RunningPrometheus } from "../e2e/prometheus-harness.js";
-import { eventually, hasTool, startTestSimulator } from "../helpers.js";
+import { captureLogs, eventually, hasTool, startTestSimulator } from "../helpers.js";
 import { makeTlsFiles } from "../tls-fixtures.js";
 import type { TlsFiles } from "../tls-fixtures.js";
 
@@ -25,6 +27,19 @@ interface Reply {
   status: number | undefined;
   headers: IncomingHttpHeaders;
   body: string;
+}
+
+/** The common name of the certificate a fresh connection is served, trusting any of `ca`. */
+function peerCommonName(url: string, ca: string[]): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, agent: false, method: "HEAD" }, (response) => {
+      const subject = (response.socket as TLSSocket).getPeerCertificate().subject;
+      response.resume();
+      resolve(typeof subject.CN === "string" ? subject.CN : undefined);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 function get(url: string, options: { auth?: string; cert?: string; key?: string } = {}): Promise<Reply> {
@@ -152,5 +167,49 @@ describe("the web config (exporter-toolkit format)", () => {
     writeFileSync(path, tlsYaml());
     expect(exporter.reloadWebConfig()?.message).toContain("turning TLS on needs a restart");
     expect((await fetch(`${base}/metrics`, auth("bob", "bob-pw"))).status).toBe(200);
+  });
+
+  it("notices by itself when the web config or the certificate it names changes (a Secret update, cert-manager)", async () => {
+    const path = join(files.dir, "watched.yml");
+    writeFileSync(join(files.dir, "rotating-cert.pem"), files.serverCert);
+    writeFileSync(join(files.dir, "rotating-key.pem"), files.serverKey);
+    const tls = "tls_server_config:\n  cert_file: rotating-cert.pem\n  key_file: rotating-key.pem\n";
+    writeFileSync(path, `${tls}basic_auth_users:\n  alice: ${bcrypt.hashSync("alice-pw", 4)}\n`);
+    const config = loadConfig(
+      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
+      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+    );
+    const logs = captureLogs();
+    exporter = await startExporter({ config, logger: pino({ level: "info" }, logs.stream), webConfigCheckMs: 50 });
+    const url = `${exporter.url}/metrics`;
+    const rotated = await selfsigned.generate([{ name: "commonName", value: "rotated" }], {
+      keySize: 2048,
+      algorithm: "sha256",
+      extensions: [
+        { name: "basicConstraints", cA: true },
+        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
+      ],
+    });
+    const servedCertificate = () => peerCommonName(url, [files.serverCert, rotated.cert]);
+    expect(await get(url, { auth: "alice:alice-pw" })).toMatchObject({ status: 200 });
+    expect(await servedCertificate()).toBe("exporter");
+
+    writeFileSync(path, `${tls}basic_auth_users:\n  bob: ${bcrypt.hashSync("bob-pw", 4)}\n`);
+    await eventually("bob is accepted", async () => ((await get(url, { auth: "bob:bob-pw" })).status === 200 ? true : undefined));
+    expect((await get(url, { auth: "alice:alice-pw" })).status).toBe(401);
+
+    // A check between these two writes sees a key that does not fit the certificate: it keeps the running one.
+    writeFileSync(join(files.dir, "rotating-key.pem"), rotated.private);
+    writeFileSync(join(files.dir, "rotating-cert.pem"), rotated.cert);
+    await eventually("the rotated certificate is served", async () => ((await servedCertificate()) === "rotated" ? true : undefined));
+
+    writeFileSync(path, `${tls}basic_auth_users:\n  bob: not-a-hash\n`);
+    const brokenReports = () => logs.lines.filter((line) => line.includes("web config reload failed") && line.includes("is not a bcrypt hash"));
+    await eventually("the broken file is reported", () => (brokenReports().length > 0 ? true : undefined));
+    expect((await get(url, { auth: "bob:bob-pw" })).status).toBe(200);
+    writeFileSync(path, `${tls}basic_auth_users:\n  carol: ${bcrypt.hashSync("carol-pw", 4)}\n`);
+    await eventually("carol is accepted", async () => ((await get(url, { auth: "carol:carol-pw" })).status === 200 ? true : undefined));
+    // Many checks ran while the file was broken; it was reported once.
+    expect(brokenReports()).toHaveLength(1);
   });
 });

@@ -149,7 +149,7 @@ describe("createApp", () => {
 describe("createApp with a web config", () => {
   const hash = bcrypt.hashSync("s3cret", 4);
   const access = () =>
-    createAccessControl({ path: "web.yml", tls: undefined, basicAuthUsers: new Map([["prometheus", hash]]), headers: { "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff" } });
+    createAccessControl({ path: "web.yml", tls: undefined, basicAuthUsers: new Map([["prometheus", hash]]), headers: { "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff" }, files: [], fingerprint: "" });
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
   it.each(["/metrics", "/metrics/"])("asks %s for basic auth and serves it with the right password", async (path) => {
