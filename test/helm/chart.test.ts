@@ -159,6 +159,21 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     for (const mount of mounts) expect(mount.subPath).toBeUndefined();
   });
 
+  it("renders the same web config every time when given the password's bcrypt hash, and refuses a malformed one", () => {
+    const hash = bcrypt.hashSync("not-a-real-password", 4);
+    const webConfigOf = () => {
+      const objects = render("web-config-values.yaml", ["--set", `webConfig.basicAuth.passwordHash=${hash}`]);
+      const secret = objects.find((object) => object.metadata.name.endsWith("-web-config")) as unknown as { stringData: Record<string, string> };
+      return secret.stringData["web-config.yml"] ?? "";
+    };
+    const first = webConfigOf();
+    expect(webConfigOf()).toBe(first);
+    expect((parse(first) as { basic_auth_users: Record<string, string> }).basic_auth_users.prometheus).toBe(hash);
+    const refused = helm(["template", "pse", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "web-config-values.yaml"), "--set", "webConfig.basicAuth.passwordHash=not-a-hash"]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain("passwordHash");
+  });
+
   it("ships the rules and the dashboards from the repository", () => {
     const objects = render("all-on-values.yaml");
     const rule = objects.find((object) => object.kind === "PrometheusRule") as unknown as { spec: unknown };
