@@ -15,8 +15,6 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -27,6 +25,7 @@ import { loadConfig } from "../src/config.js";
 import { startExporter } from "../src/main.js";
 import type { RunningExporter } from "../src/main.js";
 import { generateTlsIdentity } from "../src/simulator/tls.js";
+import { freePort } from "../test/helpers.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SHORT = process.argv.includes("--short");
@@ -186,14 +185,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The response body exactly as sent (fetch would decompress it). */
