@@ -6,6 +6,7 @@ import { describeConfig } from "./config.js";
 import { createGraphClient } from "./graph/client.js";
 import type { RetryPolicy } from "./graph/client.js";
 import { createCredential } from "./graph/credential.js";
+import { failureReason } from "./graph/failure-reason.js";
 import { fetchSnapshot } from "./graph/fetch-snapshot.js";
 import { createExpositionCache } from "./metrics/exposition.js";
 import type { ExpositionCache } from "./metrics/exposition.js";
@@ -82,6 +83,9 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   const build = options.build ?? readBuildInfo();
   const self = createSelfMetrics(build, { refreshIntervalSeconds: config.refreshIntervalMs / 1000, maxStalenessSeconds: config.maxStalenessMs / 1000 });
   const cache = createExpositionCache(self);
+  // The configured tenant when there is one; a managed identity's is learnt from its first token.
+  let partnerKnown = config.credential.kind !== "managed-identity";
+  if (config.credential.kind !== "managed-identity") self.partnerTenant(config.credential.tenantId);
   const graph = createGraphClient({
     baseUrl: config.graphBaseUrl,
     credential: options.credential ?? createCredential(config.credential),
@@ -93,6 +97,12 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       onRetry: ({ endpoint, error, delayMs }) => {
         self.graphRetry({ endpoint });
         logger.debug({ endpoint, status: error.status, delayMs, reason: error.message }, "retrying Graph request");
+      },
+      onToken: ({ tenantId }) => {
+        if (partnerKnown || tenantId === undefined) return;
+        partnerKnown = true;
+        self.partnerTenant(tenantId);
+        logger.info({ partnerTenantId: tenantId }, "partner tenant read from the managed identity's token");
       },
     },
   });
@@ -125,8 +135,14 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     maxStalenessMs: config.maxStalenessMs,
     jitter: () => Math.random() * Math.min(config.refreshIntervalMs * 0.1, 30_000),
     onOutcome: (outcome) => {
-      self.refreshFinished({ ok: outcome.ok, seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt });
-      if (!outcome.ok) logger.error({ error: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
+      const timing = { seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt };
+      if (outcome.ok) {
+        self.refreshFinished({ ok: true, ...timing });
+        return;
+      }
+      const reason = failureReason(outcome.error);
+      self.refreshFinished({ ok: false, reason, ...timing });
+      logger.error({ reason, error: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
     },
     onSkipped: () => {
       self.refreshSkipped();

@@ -2,7 +2,7 @@ import { Client, ResponseType, TelemetryHandler } from "@microsoft/microsoft-gra
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/identity";
 import pRetry from "p-retry";
-import { GRAPH_SCOPE } from "./credential.js";
+import { GRAPH_SCOPE, tokenTenantId } from "./credential.js";
 import { GraphError, SchemaError } from "./errors.js";
 import type { Endpoint } from "./snapshot.js";
 
@@ -20,6 +20,8 @@ export interface GraphObserver {
   /** One HTTP attempt ended; `code` is the status, or `timeout` / `network` when there was none. */
   onAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
   onRetry(event: { endpoint: Endpoint; error: GraphError; delayMs: number }): void;
+  /** A token was acquired; `tenantId` is its `tid` claim when it is a JWT that has one. Never the token. */
+  onToken?(event: { tenantId: string | undefined }): void;
 }
 
 export interface GraphClientOptions {
@@ -70,14 +72,17 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   async function acquire(fresh: boolean): Promise<string> {
     // A claims challenge is the documented way to make MSAL skip its own token cache.
     const claims = fresh ? JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } }) : undefined;
+    let acquired: { token: string; expiresAt: number };
     try {
       const token = await options.credential.getToken(GRAPH_SCOPE, claims ? { claims } : {});
       if (!token) throw new Error("the credential returned no token");
-      current = { token: token.token, expiresAt: token.expiresOnTimestamp };
-      return token.token;
+      acquired = { token: token.token, expiresAt: token.expiresOnTimestamp };
     } catch (error) {
       throw new GraphError(`could not acquire a Graph token: ${firstLine(error)}`, "securityScore", 0, "token", undefined, { cause: error });
     }
+    current = acquired;
+    options.observer?.onToken?.({ tenantId: tokenTenantId(acquired.token) });
+    return acquired.token;
   }
 
   async function accessToken(rejected: string | undefined): Promise<string> {

@@ -38,3 +38,22 @@ export function createCredential(config: CredentialConfig): TokenCredential {
       });
   }
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `tid` claim of an access token that is a JWT, read from its payload without verifying
+ * anything (Graph verifies it; the exporter only wants to name the tenant). `undefined` for a token
+ * that is not a JWT or has no tenant id of GUID form, so no arbitrary text becomes a label value.
+ */
+export function tokenTenantId(token: string): string | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    if (!payload || typeof payload !== "object" || !("tid" in payload) || typeof payload.tid !== "string") return undefined;
+    return GUID.test(payload.tid) ? payload.tid.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -21,7 +21,11 @@ export interface FetchSnapshotOptions {
   readonly maxPages?: number;
 }
 
-/** Marks a 404: the endpoint is unavailable for this refresh, which is not a failure of the refresh. */
+/**
+ * Marks a 404 on a collection: the endpoint is unavailable for this refresh (a known Graph issue for
+ * /history and /requirements), which is not a failure of the refresh. A 404 on the score itself is:
+ * without it there is nothing to export.
+ */
 const UNAVAILABLE = Symbol("unavailable");
 /** Marks JSON of the wrong envelope: that endpoint's series are left out, the refresh goes on. */
 const UNREADABLE = Symbol("unreadable");
@@ -98,7 +102,7 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
   const abandon = new AbortController();
   const inner = { ...options, signal: AbortSignal.any([options.signal, abandon.signal]) };
   const [scoreBody, requirements, history, customers] = await Promise.all([
-    settle(client.getJson("securityScore", PATHS.securityScore, inner.signal), warn),
+    client.getJson("securityScore", PATHS.securityScore, inner.signal),
     settle(fetchCollection(client, "requirements", inner), warn),
     settle(fetchCollection(client, "history", inner), warn),
     settle(fetchCollection(client, "customerInsights", inner), warn),
@@ -106,12 +110,13 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
     abandon.abort(error);
     throw error;
   });
-  const score = present(scoreBody) ? readScore(scoreBody, warn) : undefined;
+  const score = readScore(scoreBody, warn);
   const parsedRequirements: Requirement[] = present(requirements) ? requirements.map((item) => parseRequirement(item, warn)).filter(defined) : [];
   const parsedCustomers: CustomerInsight[] = present(customers) ? await parseInSlices(customers, (item) => parseCustomerInsight(item, warn)) : [];
   return freezeSnapshot({
     available: {
-      securityScore: scoreBody !== UNAVAILABLE,
+      // Always true in a snapshot: a 404 on the score fails the refresh instead.
+      securityScore: true,
       requirements: requirements !== UNAVAILABLE,
       history: history !== UNAVAILABLE,
       customerInsights: customers !== UNAVAILABLE,

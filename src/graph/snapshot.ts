@@ -2,6 +2,24 @@
 export const ENDPOINTS = ["securityScore", "requirements", "history", "customerInsights"] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/**
+ * Why a refresh failed, as the `reason` label says it: one word per failure class a user acts on
+ * differently. Here, beside the Snapshot contract, because the metrics layer pre-initialises a
+ * series for each; `graph/failure-reason.ts` decides which one an error is.
+ */
+export const REFRESH_FAILURE_REASONS = [
+  "token",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "throttled",
+  "server_error",
+  "timeout",
+  "network",
+  "invalid_response",
+] as const;
+export type RefreshFailureReason = (typeof REFRESH_FAILURE_REASONS)[number];
+
 export const REQUIREMENT_TYPES = [
   "mfaEnforcedForAdmins",
   "mfaEnforcedForAdminsOfCustomers",

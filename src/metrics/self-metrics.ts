@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
 import type { Registry, RegistryContentType } from "prom-client";
-import { ENDPOINTS } from "../graph/snapshot.js";
-import type { Endpoint } from "../graph/snapshot.js";
+import { ENDPOINTS, REFRESH_FAILURE_REASONS } from "../graph/snapshot.js";
+import type { Endpoint, RefreshFailureReason } from "../graph/snapshot.js";
 import { createRegistry } from "./render.js";
 import type { ExpositionFormat } from "./render.js";
 
@@ -17,12 +17,20 @@ export interface ExportedSettings {
   readonly maxStalenessSeconds: number;
 }
 
+/** How one refresh ended; a failure says why. */
+export type RefreshResult = { readonly seconds: number; readonly finishedAt: number } & (
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: RefreshFailureReason }
+);
+
 /** The exporter's own metrics: live, on registries that live as long as the process. */
 export interface SelfMetrics {
   readonly registries: Readonly<Record<ExpositionFormat, Registry<RegistryContentType>>>;
   /** Rises with every update, so a rendering can tell whether it is still current. */
   version(): number;
-  refreshFinished(result: { ok: boolean; seconds: number; finishedAt: number }): void;
+  /** Names the partner tenant the exporter reads (`partner_info`); "" until it is known. */
+  partnerTenant(tenantId: string): void;
+  refreshFinished(result: RefreshResult): void;
   refreshSkipped(): void;
   graphAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
   graphRetry(event: { endpoint: Endpoint }): void;
@@ -53,10 +61,28 @@ function define(registry: Registry<RegistryContentType>, build: BuildInfo, setti
   });
   buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: process.versions.node }, 1);
   return {
+    partnerInfo: new Gauge({
+      name: `${PREFIX}partner_info`,
+      help: "The partner tenant whose security score this exporter reads. Always 1. partner_tenant_id is the tenant of the configured credential (AZURE_TENANT_ID); with managed identity the tid claim of the first token acquired; empty until known.",
+      labelNames: ["partner_tenant_id"],
+      registers,
+    }),
     refreshSuccess: new Gauge({ name: `${PREFIX}refresh_success`, help: "Whether the last refresh from Microsoft Graph succeeded (1) or failed (0).", registers }),
     lastSuccess: new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: "When the last successful refresh from Microsoft Graph finished, as Unix time.", registers }),
     refreshDuration: new Histogram({ name: `${PREFIX}refresh_duration_seconds`, help: "Wall time of one refresh from Microsoft Graph, all requests and retries included.", buckets: REFRESH_BUCKETS, registers }),
-    refreshes: new Counter({ name: `${PREFIX}refreshes_total`, help: "Refreshes from Microsoft Graph by result (success, failure).", labelNames: ["result"], registers }),
+    refreshes: new Counter({
+      name: `${PREFIX}refreshes_total`,
+      help: `Refreshes from Microsoft Graph by result (success, failure); a failure by reason (${REFRESH_FAILURE_REASONS.join(", ")}).`,
+      labelNames: ["result", "reason"],
+      registers,
+    }),
+    failureReason: new Gauge({
+      name: `${PREFIX}refresh_failure_reason`,
+      help: "Why the last refresh from Microsoft Graph failed: 1 for its reason, 0 for the others; all 0 after a successful refresh.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    consecutiveFailures: new Gauge({ name: `${PREFIX}refresh_consecutive_failures`, help: "Failed refreshes from Microsoft Graph since the last successful one (0 after a success).", registers }),
     skipped: new Counter({ name: `${PREFIX}refresh_skipped_total`, help: "Refresh ticks skipped because the previous refresh was still running.", registers }),
     requests: new Counter({
       name: `${PREFIX}graph_requests_total`,
@@ -97,19 +123,41 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
   }
   for (const set of sets) {
     for (const endpoint of ENDPOINTS) set.retries.inc({ endpoint }, 0);
-    for (const result of ["success", "failure"]) set.refreshes.inc({ result }, 0);
+    set.refreshes.inc({ result: "success" }, 0);
+    for (const reason of REFRESH_FAILURE_REASONS) {
+      set.refreshes.inc({ result: "failure", reason }, 0);
+      set.failureReason.set({ reason }, 0);
+    }
+    set.consecutiveFailures.set(0);
+    set.partnerInfo.set({ partner_tenant_id: "" }, 1);
   }
   let version = 0;
+  let partner = "";
+  let consecutiveFailures = 0;
   const api: SelfMetrics = {
     registries,
     version: () => version,
-    refreshFinished({ ok, seconds, finishedAt }) {
+    partnerTenant(tenantId) {
+      if (tenantId === partner) return;
       version++;
+      partner = tenantId;
       for (const set of sets) {
-        set.refreshSuccess.set(Number(ok));
-        set.refreshDuration.observe(seconds);
-        set.refreshes.inc({ result: ok ? "success" : "failure" });
-        if (ok) set.lastSuccess.set(finishedAt / 1000);
+        // One series: the tenant replaces the placeholder, it is not added beside it.
+        set.partnerInfo.reset();
+        set.partnerInfo.set({ partner_tenant_id: tenantId }, 1);
+      }
+    },
+    refreshFinished(result) {
+      version++;
+      consecutiveFailures = result.ok ? 0 : consecutiveFailures + 1;
+      const failed = result.ok ? undefined : result.reason;
+      for (const set of sets) {
+        set.refreshSuccess.set(Number(result.ok));
+        set.refreshDuration.observe(result.seconds);
+        set.refreshes.inc(failed === undefined ? { result: "success" } : { result: "failure", reason: failed });
+        for (const reason of REFRESH_FAILURE_REASONS) set.failureReason.set({ reason }, Number(reason === failed));
+        set.consecutiveFailures.set(consecutiveFailures);
+        if (result.ok) set.lastSuccess.set(result.finishedAt / 1000);
       }
     },
     refreshSkipped() {

@@ -56,7 +56,8 @@ export function createPoller(options: PollerOptions): Poller {
 
   async function runOnce(): Promise<void> {
     controller = new AbortController();
-    const deadline = setTimeout(() => controller?.abort(new Error(`refresh deadline of ${options.deadlineMs / 1000}s reached`)), options.deadlineMs);
+    // A TimeoutError, as AbortSignal.timeout() aborts with: the refresh's failure reason is then "timeout".
+    const deadline = setTimeout(() => controller?.abort(new DOMException(`refresh deadline of ${options.deadlineMs / 1000}s reached`, "TimeoutError")), options.deadlineMs);
     const startedAt = now();
     let outcome: RefreshOutcome;
     try {

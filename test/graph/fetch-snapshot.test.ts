@@ -69,6 +69,22 @@ describe("fetchSnapshot", () => {
     expect(snapshot.customers).toHaveLength(2);
   });
 
+  it("fails the refresh on a 404 of the score itself: without it there is nothing to export", async () => {
+    const answers = fixtureAnswers();
+    delete answers["/security/partner/securityScore"];
+    const failure = await fetchSnapshot(fakeGraphClient(answers), { signal, warn }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(GraphError);
+    expect(failure).toMatchObject({ endpoint: "securityScore", status: 404 });
+  });
+
+  it.each(["requirements", "customerInsights"] as const)("marks a 404 on %s unavailable, not a failure", async (endpoint) => {
+    const answers = fixtureAnswers();
+    delete answers[`/security/partner/securityScore/${endpoint}`];
+    const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn });
+    expect(snapshot.available).toEqual({ securityScore: true, requirements: true, history: true, customerInsights: true, [endpoint]: false });
+    expect(snapshot.score?.currentScore).toBe(14.29);
+  });
+
   it("fails whole when a later page fails, so no partial tenant list is published", async () => {
     const client = fakeGraphClient({
       ...fixtureAnswers(),

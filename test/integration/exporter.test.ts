@@ -1,9 +1,12 @@
+import type { TokenCredential } from "@azure/identity";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
+import { fixtureAnswers } from "../fixtures/graph-fixtures.js";
+import { fakeJwt } from "../fixtures/tokens.js";
 import { captureLogs, hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
 
 const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
@@ -95,10 +98,13 @@ const CONTRACT = [
   "partner_security_history_compliant_requirements",
   "partner_security_history_requirements",
   "partner_security_exporter_build_info",
+  "partner_security_exporter_partner_info",
   "partner_security_exporter_refresh_success",
   "partner_security_exporter_last_success_timestamp_seconds",
   "partner_security_exporter_refresh_duration_seconds_bucket",
   "partner_security_exporter_refreshes_total",
+  "partner_security_exporter_refresh_failure_reason",
+  "partner_security_exporter_refresh_consecutive_failures",
   "partner_security_exporter_graph_requests_total",
   "partner_security_exporter_graph_request_duration_seconds_bucket",
   "partner_security_exporter_graph_retries_total",
@@ -116,6 +122,11 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     const text = await scrape(running);
     expect(sampleValue(text, "partner_security_mfa_policy_enabled", { policy: "conditional_access" })).toBe(1);
     expect(sampleValue(text, "partner_security_exporter_build_info", { version: "0.0.0-test", revision: "test", nodejs_version: process.versions.node })).toBe(1);
+    // The partner tenant is the configured one (AZURE_TENANT_ID), one series.
+    expect(seriesLines(text).filter((line) => line.startsWith("partner_security_exporter_partner_info{"))).toEqual(['partner_security_exporter_partner_info{partner_tenant_id="partner-tenant"} 1']);
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "failure", reason: "forbidden" })).toBe(0);
+    expect(sampleValue(text, "partner_security_exporter_refresh_consecutive_failures")).toBe(0);
   });
 
   it("exports the score, every requirement and every customer tenant across pages", async () => {
@@ -202,7 +213,9 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
 
     expect(requestsTo("securityScore").map((request) => request.status)).toEqual([200, 401, 401]);
     expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
-    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "failure" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "failure", reason: "unauthorized" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_refresh_failure_reason", { reason: "unauthorized" })).toBe(1);
+    expect(sampleValue(text, "partner_security_exporter_refresh_consecutive_failures")).toBe(1);
     expect(graphPart(text)).toEqual(before);
   });
 
@@ -256,5 +269,45 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     expect(mentions('unknown type \\"futureSecurityRequirement\\"')).toBe(1);
     expect(mentions('unknown value \\"somethingNew\\"')).toBe(1);
     expect(mentions('unknown value \\"partial\\"')).toBe(1);
+  });
+});
+
+describe("the partner tenant of a managed identity", () => {
+  const TENANT = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+
+  it("is empty until the first token, then the token's tid claim", async () => {
+    // Graph answers from the fixtures through the fetch seam (nothing leaves the process): the
+    // simulator accepts only its own opaque tokens, and a managed identity's token is a JWT.
+    const answers = fixtureAnswers();
+    const fetchFixtures = ((input: string | URL | Request) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      const body: unknown = url.search ? answers[decodeURIComponent(url.href)] : answers[url.pathname.replace(/^\/beta/, "")];
+      return Promise.resolve(new Response(JSON.stringify(body ?? { error: { code: "ResourceNotFound" } }), { status: body ? 200 : 404, headers: { "content-type": "application/json" } }));
+    }) as typeof fetch;
+    let release: () => void = () => undefined;
+    const tokenAsked = new Promise<void>((resolve) => (release = resolve));
+    const token = fakeJwt({ aud: "https://graph.microsoft.com", tid: TENANT });
+    const credential: TokenCredential = {
+      getToken: async () => {
+        await tokenAsked;
+        return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+    const captured = captureLogs();
+    exporter = await startExporter({
+      config: loadConfig({ listenAddress: "127.0.0.1:0", refreshInterval: "1h", credential: "managed-identity" }, { PSE_GRAPH_BASE_URL: "https://graph.microsoft.com" }),
+      logger: pino({ level: "debug" }, captured.stream),
+      credential,
+      fetch: fetchFixtures,
+      build: { version: "0.0.0-test", revision: "test" },
+    });
+    const partnerLines = (text: string) => seriesLines(text).filter((line) => line.startsWith("partner_security_exporter_partner_info{"));
+    expect(partnerLines(await scrape(exporter))).toEqual(['partner_security_exporter_partner_info{partner_tenant_id=""} 1']);
+    release();
+    await exporter.poller.firstRefresh;
+    const text = await scrape(exporter);
+    expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+    expect(partnerLines(text)).toEqual([`partner_security_exporter_partner_info{partner_tenant_id="${TENANT}"} 1`]);
+    expect(captured.lines.join("")).not.toContain(token);
   });
 });

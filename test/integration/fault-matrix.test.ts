@@ -4,6 +4,8 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Config } from "../../src/config.js";
+import { REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
+import type { RefreshFailureReason } from "../../src/graph/snapshot.js";
 import { startExporter } from "../../src/main.js";
 import type { ExporterOptions, RunningExporter } from "../../src/main.js";
 import type { Fault, Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
@@ -79,15 +81,29 @@ function tenantCount(exposition: string): number {
   return seriesLines(exposition).filter((line) => line.startsWith("partner_security_customer_users{")).length;
 }
 
-/** A refresh that fails must leave the published snapshot exactly as it was. */
-async function expectFailedKeepingSnapshot(ctx: Context, fault: Fault | Fault[], logNeedle: string): Promise<void> {
+/**
+ * What a scrape and the log say after `failures` refreshes in a row failed, the last for `reason`:
+ * the reason counted, flagged alone, and named in the "refresh failed" log line.
+ */
+function expectFailureReason(ctx: Context, exposition: string, reason: RefreshFailureReason, failures = 1): void {
+  expect(sampleValue(exposition, "partner_security_exporter_refresh_success")).toBe(0);
+  expect(sampleValue(exposition, "partner_security_exporter_refreshes_total", { result: "failure", reason })).toBeGreaterThanOrEqual(1);
+  const flagged = REFRESH_FAILURE_REASONS.filter((one) => sampleValue(exposition, "partner_security_exporter_refresh_failure_reason", { reason: one }) === 1);
+  expect(flagged).toEqual([reason]);
+  expect(sampleValue(exposition, "partner_security_exporter_refresh_consecutive_failures")).toBe(failures);
+  const failed = ctx.logs.filter((line) => line.includes("refresh failed"));
+  expect(failed.at(-1)).toContain(`"reason":"${reason}"`);
+}
+
+/** A refresh that fails must leave the published snapshot exactly as it was, and say why. */
+async function expectFailedKeepingSnapshot(ctx: Context, fault: Fault | Fault[], logNeedle: string, reason: RefreshFailureReason): Promise<void> {
   const before = graphPart(await ctx.scrape());
   for (const one of Array.isArray(fault) ? fault : [fault]) ctx.inject(one);
   await ctx.refresh();
   const after = await ctx.scrape();
-  expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(0);
   expect(graphPart(after)).toEqual(before);
   expect(ctx.logs.join("")).toContain(logNeedle);
+  expectFailureReason(ctx, after, reason);
 }
 
 function gc(): void {
@@ -119,7 +135,27 @@ const rows: Row[] = [
     fault: "429 storm longer than the refresh deadline",
     expected: "refresh fails at the deadline, last good snapshot served unchanged, refresh_success 0",
     options: { deadlineMs: 1500 },
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 429, retryAfter: 1 }, "refresh deadline"),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 429, retryAfter: 1 }, "refresh deadline", "timeout"),
+  },
+  {
+    fault: "429 without Retry-After until the retries run out",
+    expected: "refresh fails with reason throttled, last good snapshot kept",
+    async run(ctx) {
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "history", status: 429 }, "history: HTTP 429", "throttled");
+      // The first attempt and 3 retries, then the refresh gives up.
+      expect(statuses(ctx, "history").filter((status) => status === 429)).toHaveLength(4);
+      expect(statuses(ctx, "history").at(-1)).toBe(429);
+    },
+  },
+  {
+    fault: "503 until the retries run out",
+    expected: "refresh fails with reason server_error, last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "requirements", status: 503 }, "requirements: HTTP 503", "server_error"),
+  },
+  {
+    fault: "connection reset until the retries run out",
+    expected: "refresh fails with reason network, last good snapshot kept",
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "history", reset: true }, "history: request failed", "network"),
   },
   {
     fault: "500, 502, 503 and 504 once each, then success",
@@ -172,22 +208,22 @@ const rows: Row[] = [
   {
     fault: "malformed JSON",
     expected: "refresh fails with a clear log line, last good snapshot kept",
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "history", malformed: true }, "history: response is not valid JSON"),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "history", malformed: true }, "history: response is not valid JSON", "invalid_response"),
   },
   {
     fault: "truncated body",
     expected: "retried as a network error, then fails; last good snapshot kept",
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "requirements", truncated: true }, "requirements: request failed"),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "requirements", truncated: true }, "requirements: request failed", "network"),
   },
   {
     fault: "HTML error page",
     expected: "refresh fails with a clear log line, last good snapshot kept",
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", body: "<html><body>Service Unavailable</body></html>", contentType: "text/html" }, 'securityScore: expected JSON but got content-type \\"text/html\\"'),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", body: "<html><body>Service Unavailable</body></html>", contentType: "text/html" }, 'securityScore: expected JSON but got content-type \\"text/html\\"', "invalid_response"),
   },
   {
     fault: "wrong content type",
     expected: "refresh fails with a clear log line, last good snapshot kept",
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", body: '{"value":[]}', contentType: "text/plain" }, 'customerInsights: expected JSON but got content-type \\"text/plain\\"'),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", body: '{"value":[]}', contentType: "text/plain" }, 'customerInsights: expected JSON but got content-type \\"text/plain\\"', "invalid_response"),
   },
   {
     fault: "valid JSON of the wrong shape: a collection without value",
@@ -225,7 +261,7 @@ const rows: Row[] = [
     fault: "a nextLink that loops",
     expected: "stops with an error after one repeat, last good snapshot kept",
     async run(ctx) {
-      await expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", nextLinkLoop: true, fromPage: 1 }, "customerInsights: @odata.nextLink repeats an earlier page (loop)");
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", nextLinkLoop: true, fromPage: 1 }, "customerInsights: @odata.nextLink repeats an earlier page (loop)", "invalid_response");
       expect(statuses(ctx, "customerInsights").length).toBeLessThanOrEqual(3 + 2);
     },
   },
@@ -237,7 +273,7 @@ const rows: Row[] = [
       const pagesBefore = statuses(ctx, "customerInsights").length;
       ctx.sim.setTenants(60);
       // The first refresh read 8 pages; the limit of 9 pages stops the 12-page one.
-      await expectFailedKeepingSnapshot(ctx, [], "customerInsights: more than 9 pages");
+      await expectFailedKeepingSnapshot(ctx, [], "customerInsights: more than 9 pages", "invalid_response");
       expect(statuses(ctx, "customerInsights").length - pagesBefore).toBe(9);
     },
     config: { maxPages: 9 },
@@ -245,14 +281,14 @@ const rows: Row[] = [
   {
     fault: "one page of customerInsights fails after earlier pages succeeded",
     expected: "no partial tenant list is published: the whole previous snapshot stays",
-    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 400, fromPage: 2 }, "customerInsights: HTTP 400"),
+    run: (ctx) => expectFailedKeepingSnapshot(ctx, { endpoint: "customerInsights", status: 400, fromPage: 2 }, "customerInsights: HTTP 400", "invalid_response"),
   },
   {
     fault: "401 that persists",
-    expected: "token re-acquired once, then a clear error and no retry storm",
+    expected: "token re-acquired once, then a clear error (reason unauthorized) and no retry storm",
     async run(ctx) {
       const tokensBefore = ctx.sim.tokensIssued();
-      await expectFailedKeepingSnapshot(ctx, { endpoint: "history", status: 401 }, "history: HTTP 401 InvalidAuthenticationToken");
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "history", status: 401 }, "history: HTTP 401 InvalidAuthenticationToken", "unauthorized");
       const history = statuses(ctx, "history");
       expect(history.slice(-2)).toEqual([401, 401]);
       expect(history.filter((status) => status === 401)).toHaveLength(2);
@@ -261,10 +297,40 @@ const rows: Row[] = [
   },
   {
     fault: "403 (consent missing)",
-    expected: "not retried; the log line names PartnerSecurity.Read.All",
+    expected: "not retried; reason forbidden; the log line names PartnerSecurity.Read.All",
     async run(ctx) {
-      await expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", status: 403 }, "PartnerSecurity.Read.All");
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", status: 403 }, "PartnerSecurity.Read.All", "forbidden");
       expect(statuses(ctx, "securityScore")).toEqual([200, 403]);
+    },
+  },
+  {
+    fault: "403 on two refreshes in a row, then consent granted",
+    expected: "consecutive failures 1, 2, then 0 and no reason flagged after the success",
+    async run(ctx) {
+      ctx.inject({ endpoint: "requirements", status: 403 });
+      await ctx.refresh();
+      expectFailureReason(ctx, await ctx.scrape(), "forbidden", 1);
+      await ctx.refresh();
+      const twice = await ctx.scrape();
+      expectFailureReason(ctx, twice, "forbidden", 2);
+      expect(sampleValue(twice, "partner_security_exporter_refreshes_total", { result: "failure", reason: "forbidden" })).toBe(2);
+      ctx.sim.clearFaults();
+      await ctx.refresh();
+      const healed = await ctx.scrape();
+      expect(sampleValue(healed, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(healed, "partner_security_exporter_refresh_consecutive_failures")).toBe(0);
+      for (const reason of REFRESH_FAILURE_REASONS) expect(sampleValue(healed, "partner_security_exporter_refresh_failure_reason", { reason }), reason).toBe(0);
+      expect(sampleValue(healed, "partner_security_exporter_refreshes_total", { result: "failure", reason: "forbidden" })).toBe(2);
+    },
+  },
+  {
+    fault: "404 on /security/partner/securityScore itself",
+    expected: "refresh fails with reason not_found (not retried), last good snapshot kept",
+    async run(ctx) {
+      await expectFailedKeepingSnapshot(ctx, { endpoint: "securityScore", status: 404 }, "securityScore: HTTP 404", "not_found");
+      expect(statuses(ctx, "securityScore")).toEqual([200, 404]);
+      // The last good data is still the one of the first refresh, score included.
+      expect(sampleValue(await ctx.scrape(), "partner_security_score")).toBeDefined();
     },
   },
   {
@@ -273,7 +339,7 @@ const rows: Row[] = [
     before: [{ endpoint: "token", status: 500 }],
     async run(ctx) {
       const first = await ctx.scrape();
-      expect(sampleValue(first, "partner_security_exporter_refresh_success")).toBe(0);
+      expectFailureReason(ctx, first, "token");
       expect(ctx.logs.join("")).toContain("could not acquire a Graph token");
       const tokenRequests = ctx.sim.requests().filter((request) => request.endpoint === "token").length;
       await ctx.refresh();
@@ -292,7 +358,7 @@ const rows: Row[] = [
       before: [fault],
       async run(ctx) {
         const first = await ctx.scrape();
-        expect(sampleValue(first, "partner_security_exporter_refresh_success")).toBe(0);
+        expectFailureReason(ctx, first, "token");
         expect(graphPart(first)).toEqual([]);
         expect(ctx.logs.join("")).toContain("could not acquire a Graph token");
         expect(ctx.sim.requests().filter((request) => request.endpoint !== "token")).toEqual([]);
@@ -300,12 +366,13 @@ const rows: Row[] = [
         await ctx.refresh();
         const after = await ctx.scrape();
         expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(1);
+        expect(sampleValue(after, "partner_security_exporter_refresh_failure_reason", { reason: "token" })).toBe(0);
       },
     }),
   ),
   {
     fault: "404 on /history only",
-    expected: "all other metrics exported, endpoint_available{endpoint=history} 0",
+    expected: "all other metrics exported, endpoint_available{endpoint=history} 0, the refresh a success",
     async run(ctx) {
       ctx.inject({ endpoint: "history", status: 404 });
       await ctx.refresh();
@@ -315,8 +382,25 @@ const rows: Row[] = [
       expect(sampleValue(text, "partner_security_history_score")).toBeUndefined();
       expect(sampleValue(text, "partner_security_score")).toBeDefined();
       expect(tenantCount(text)).toBe(TENANTS);
+      expect(sampleValue(text, "partner_security_exporter_refresh_failure_reason", { reason: "not_found" })).toBe(0);
     },
   },
+  ...(["requirements", "customerInsights"] as const).map(
+    (endpoint): Row => ({
+      fault: `404 on /${endpoint} only`,
+      expected: `endpoint_available{endpoint=${endpoint}} 0, the score exported, the refresh a success`,
+      async run(ctx) {
+        ctx.inject({ endpoint, status: 404 });
+        await ctx.refresh();
+        const text = await ctx.scrape();
+        expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+        expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint })).toBe(0);
+        expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "securityScore" })).toBe(1);
+        expect(sampleValue(text, "partner_security_score")).toBeDefined();
+        expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "failure", reason: "not_found" })).toBe(0);
+      },
+    }),
+  ),
   {
     fault: "Graph down longer than PSE_MAX_STALENESS",
     expected: "Graph-derived series disappear, the exporter's own metrics remain",
@@ -329,7 +413,7 @@ const rows: Row[] = [
         const current = await ctx.scrape();
         return graphPart(current).length === 0 ? current : undefined;
       });
-      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
+      expectFailureReason(ctx, text, "server_error");
       expect(sampleValue(text, "partner_security_exporter_build_info", { version: "0.0.0" })).toBe(1);
       expect(ctx.logs.join("")).toContain("Graph-derived series dropped");
     },

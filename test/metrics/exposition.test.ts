@@ -16,7 +16,7 @@ async function cacheWithSnapshot() {
 describe("createExpositionCache", () => {
   it("serves the Graph part followed by the live exporter metrics", async () => {
     const { self, cache } = await cacheWithSnapshot();
-    self.refreshFinished({ ok: false, seconds: 1, finishedAt: 5000 });
+    self.refreshFinished({ ok: false, reason: "forbidden", seconds: 1, finishedAt: 5000 });
     const text = expositionBody(await cache.expose("text", false)).toString("utf8");
     expect(sampleValue(text, "partner_security_score")).toBe(14.29);
     expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(0);
@@ -69,7 +69,7 @@ describe("createExpositionCache", () => {
     };
     await Promise.all([cache.expose("text", false), cache.expose("text", false), cache.expose("text", true)]);
     expect(renders).toBe(1);
-    self.refreshFinished({ ok: false, seconds: 1, finishedAt: 1000 });
+    self.refreshFinished({ ok: false, reason: "timeout", seconds: 1, finishedAt: 1000 });
     const after = expositionBody(await cache.expose("text", false)).toString("utf8");
     expect(renders).toBe(2);
     expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(0);

@@ -81,6 +81,8 @@ describe("createPoller", () => {
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]?.ok).toBe(false);
     expect(String(outcomes[0]?.error)).toContain("refresh deadline of 20s reached");
+    // The name AbortSignal.timeout() uses, so the failure reads as a timeout.
+    expect(outcomes[0]?.error).toMatchObject({ name: "TimeoutError" });
     await poller.stop();
   });
 
