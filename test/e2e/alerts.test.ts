@@ -10,6 +10,9 @@ import { JOB, startAlertmanager, startPrometheus } from "./prometheus-harness.js
 import type { AlertmanagerAlert, RunningAlertmanager, RunningPrometheus } from "./prometheus-harness.js";
 
 const RULES = readFileSync(new URL("../../prometheus/alerts.yml", import.meta.url), "utf8");
+const ALERTMANAGER_EXAMPLE = readFileSync(new URL("../../prometheus/alertmanager.example.yml", import.meta.url), "utf8");
+/** The partner tenant the exporter is configured with (AZURE_TENANT_ID), and so names in partner_info. */
+const PARTNER = "00000000-0000-0000-0000-0000000000aa";
 
 let simulator: Simulator | undefined;
 let exporter: RunningExporter | undefined;
@@ -34,15 +37,15 @@ function matching(alerts: AlertmanagerAlert[], labels: Record<string, string>): 
   return alerts.find((alert) => Object.entries(labels).every(([key, value]) => alert.labels[key] === value));
 }
 
-describe("alerts from simulator to Alertmanager", () => {
-  it("fire when a requirement turns noncompliant, the score drops and Graph stops answering, and resolve on recovery", async () => {
-    const haveTools = hasTool("prometheus") && hasTool("prometheus-alertmanager");
-    if (!haveTools) return;
+const haveTools = hasTool("prometheus") && hasTool("prometheus-alertmanager");
+
+describe.skipIf(!haveTools)("alerts from simulator to Alertmanager", () => {
+  it("fire when a requirement turns noncompliant, the score drops and Graph denies access, with the partner's identity, and resolve on recovery", async () => {
     simulator = await startTestSimulator({ tenants: 20, pageSize: 10, driftPeriodMs: 1e12 });
     const sim = simulator;
     const config = loadConfig(
       { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s" },
-      { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+      { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: PARTNER, AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
     );
     exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 } });
     const running = exporter;
@@ -56,37 +59,50 @@ describe("alerts from simulator to Alertmanager", () => {
     const contact = await eventually("the scraped requirements", async () => (await prom.query('partner_security_requirement_score{requirement_type="securityContactProvided"}'))[0]);
     const contactId = contact.metric.requirement_id ?? "";
     expect(Number(contact.value[1])).toBe(10);
-    await eventually("rules evaluated", async () => ((await prom.query("instance:partner_security_score_per_max:ratio")).length > 0 ? true : undefined));
+    await eventually("rules evaluated", async () => ((await prom.query("partner:partner_security_score_per_max:ratio")).length > 0 ? true : undefined));
     const baseline = await am.alerts();
     expect(matching(baseline, { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId })).toBeUndefined();
-    expect(matching(baseline, { alertname: "PartnerSecurityScoreDropped" })).toBeUndefined();
-    expect(matching(baseline, { alertname: "PartnerSecurityExporterRefreshFailing" })).toBeUndefined();
+    for (const alertname of ["PartnerSecurityScoreDropped", "PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterAccessDenied"]) {
+      expect(matching(baseline, { alertname }), alertname).toBeUndefined();
+    }
 
     await control(sim, `requirements/${encodeURIComponent(contactId)}`, { complianceStatus: "noncomplaint", score: 0 });
     await running.poller.refreshNow();
     const noncompliant = await eventually("PartnerSecurityRequirementNoncompliant in Alertmanager", async () =>
       matching(await am.alerts(), { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId }),
     20_000);
-    expect(noncompliant.labels).toMatchObject({
+    // The partner's identity, never the pod's: no instance, and the URLs only in annotations.
+    const actionUrl = "https://partner.microsoft.com/dashboard/v2/security/requirements/securityContactProvided";
+    expect(noncompliant.labels).toEqual({
+      alertname: "PartnerSecurityRequirementNoncompliant",
       severity: "warning",
       job: JOB,
-      instance: new URL(running.url).host,
+      partner_tenant_id: PARTNER,
+      requirement_id: contactId,
       requirement_type: "securityContactProvided",
-      status: "noncompliant",
-      action_url: "https://partner.microsoft.com/dashboard/v2/security/requirements/securityContactProvided",
     });
-    expect(noncompliant.annotations.description).toContain("Fix it in Partner Center: https://partner.microsoft.com/dashboard/v2/security/requirements/securityContactProvided");
+    expect(noncompliant.annotations.action_url).toBe(actionUrl);
+    expect(noncompliant.annotations.description).toContain(`of partner tenant ${PARTNER} is noncompliant`);
+    expect(noncompliant.annotations.description).toContain(`Fix it in Partner Center: ${actionUrl}`);
     expect(noncompliant.annotations.runbook_url).toBe("docs/alerts.md#partnersecurityrequirementnoncompliant");
     const dropped = await eventually("PartnerSecurityScoreDropped in Alertmanager", async () => matching(await am.alerts(), { alertname: "PartnerSecurityScoreDropped" }), 20_000);
-    expect(dropped.labels).toMatchObject({ severity: "warning", job: JOB });
-    expect(dropped.annotations.summary).toBe("Partner security score dropped by 10 points within 24h");
+    expect(dropped.labels).toEqual({ alertname: "PartnerSecurityScoreDropped", severity: "warning", job: JOB, partner_tenant_id: PARTNER });
+    expect(dropped.annotations.summary).toBe("Partner security score dropped by 10 points within 7d");
 
-    for (const endpoint of ["securityScore", "requirements", "history", "customerInsights"]) await control(sim, "faults", { endpoint, status: 503 });
+    // A lost permission: AccessDenied after one refresh, RefreshFailing after the second.
+    await control(sim, "faults", { endpoint: "securityScore", status: 403 });
+    await running.poller.refreshNow();
+    const denied = await eventually("PartnerSecurityExporterAccessDenied in Alertmanager", async () =>
+      matching(await am.alerts(), { alertname: "PartnerSecurityExporterAccessDenied" }),
+    20_000);
+    expect(denied.labels).toEqual({ alertname: "PartnerSecurityExporterAccessDenied", severity: "warning", job: JOB, partner_tenant_id: PARTNER, reason: "forbidden" });
+    expect(matching(await am.alerts(), { alertname: "PartnerSecurityExporterRefreshFailing" })).toBeUndefined();
     await running.poller.refreshNow();
     const failing = await eventually("PartnerSecurityExporterRefreshFailing in Alertmanager", async () =>
       matching(await am.alerts(), { alertname: "PartnerSecurityExporterRefreshFailing" }),
     20_000);
-    expect(failing.labels).toMatchObject({ severity: "warning", job: JOB });
+    expect(failing.labels).toEqual({ alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", job: JOB, partner_tenant_id: PARTNER });
+    expect(failing.annotations.description).toContain("(last reason: forbidden)");
     // The last good data is still served, so the requirement alert keeps firing through the outage.
     expect(matching(await am.alerts(), { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId })).toBeDefined();
 
@@ -94,9 +110,57 @@ describe("alerts from simulator to Alertmanager", () => {
     await running.poller.refreshNow();
     await eventually("every alert of the scenario resolved", async () => {
       const alerts = await am.alerts();
-      const open = ["PartnerSecurityExporterRefreshFailing", "PartnerSecurityScoreDropped"].filter((alertname) => matching(alerts, { alertname }));
+      const open = ["PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterAccessDenied", "PartnerSecurityScoreDropped"].filter((alertname) => matching(alerts, { alertname }));
       if (matching(alerts, { alertname: "PartnerSecurityRequirementNoncompliant", requirement_id: contactId })) open.push("noncompliant contact");
       return open.length === 0 ? true : undefined;
     }, 30_000);
+  });
+});
+
+describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.example.yml in a real Alertmanager", () => {
+  it("lets the exporter's own alerts inhibit the ones they make meaningless, for the same exporter (namespace, job, service) only", async () => {
+    alertmanager = await startAlertmanager(ALERTMANAGER_EXAMPLE);
+    const am = alertmanager;
+    const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+    const exporterLabels = (namespace: string) => ({ job: JOB, namespace, service: "pse-partner-security-exporter" });
+    // Each namespace is one scenario: [source, target]; labels as the rules make them.
+    const alerts = [
+      { alertname: "PartnerSecurityExporterDown", severity: "critical", ...exporterLabels("down"), instance: "10.0.0.1:9717", pod: "pse-0", endpoint: "http", container: "exporter" },
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1" },
+      // absent() keeps the selector's matchers: the chart's default names job, namespace and service.
+      { alertname: "PartnerSecurityExporterAbsent", severity: "critical", ...exporterLabels("absent") },
+      { alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", severity: "warning", ...exporterLabels("absent"), partner_tenant_id: "p1", customer_tenant_id: "t1" },
+      { alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityRequirementNoncompliant", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1", requirement_id: "r1", requirement_type: "mfaEnforcedForAdmins" },
+      { alertname: "PartnerSecurityExporterAccessDenied", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1", reason: "forbidden" },
+      { alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1" },
+      // No source in this namespace: a Down elsewhere does not silence it.
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("healthy"), partner_tenant_id: "p2" },
+      // Another partner's release in the "down" namespace: same job, its own Service.
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("down"), service: "other-partner-security-exporter", partner_tenant_id: "p3" },
+    ];
+    const response = await fetch(`${am.url}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(alerts.map((labels) => ({ labels, annotations: { summary: "test" }, endsAt }))),
+    });
+    expect(response.status).toBe(200);
+
+    const states = await eventually("the inhibitions applied", async () => {
+      const got = await am.alerts();
+      if (got.length < alerts.length || matching(got, { alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" })?.status.state !== "suppressed") return undefined;
+      return got;
+    });
+    const state = (labels: Record<string, string>) => matching(states, labels)?.status;
+    const fingerprint = (labels: Record<string, string>) => matching(states, labels)?.fingerprint;
+
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterDown" })] });
+    expect(state({ alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", namespace: "absent" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityRequirementNoncompliant", namespace: "failing" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityExporterRefreshFailing", namespace: "denied" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "healthy" })?.state).toBe("active");
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p3" })?.state).toBe("active");
+    for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent", "PartnerSecurityExporterAccessDenied"]) expect(state({ alertname: source })?.state, source).toBe("active");
+    expect(state({ alertname: "PartnerSecurityExporterRefreshFailing", namespace: "failing" })?.state).toBe("active");
   });
 });

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import { eventually, freePort } from "../helpers.js";
 
 export const JOB = "partner-security-exporter";
@@ -43,9 +44,21 @@ async function startServer(binary: string, args: (dir: string, port: number) => 
   return { url, stop };
 }
 
+/** An alert as Prometheus' /api/v1/alerts lists it: pending or firing. */
+export interface PrometheusAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: "pending" | "firing";
+  /** When the alert became active (RFC 3339); it restarts when the alert's series goes away. */
+  activeAt: string;
+  value: string;
+}
+
 export interface RunningPrometheus extends Server {
   /** Instant query; the result vector. */
   query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+  /** The active alerts of the loaded rules. */
+  alerts(): Promise<PrometheusAlert[]>;
 }
 
 export interface PrometheusOptions {
@@ -72,22 +85,76 @@ export async function startPrometheus(target: string, options: PrometheusOptions
     `      - targets: ["${target}"]`,
     "",
   ].join("\n");
+  return launchPrometheus((dir) => {
+    writeFileSync(join(dir, "prometheus.yml"), config);
+    if (options.rules) writeFileSync(join(dir, "alerts.yml"), options.rules);
+  });
+}
+
+/** A file_sd target group: addresses and the labels (meta labels included) every one of them gets. */
+export interface TargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+export interface FileSdPrometheusOptions {
+  /** Rule file contents to load. */
+  readonly rules?: string;
+  /** The scrape job, given the path of the file_sd file it is to read its targets from. */
+  readonly scrapeJob: (sdFile: string) => Record<string, unknown>;
+  readonly targets?: readonly TargetGroup[];
+}
+
+export interface FileSdPrometheus extends RunningPrometheus {
+  /**
+   * Replaces the discovered targets, as a Kubernetes rollout changes a Service's endpoints.
+   * Prometheus applies discovery changes every 5 seconds.
+   */
+  setTargets(groups: readonly TargetGroup[]): void;
+}
+
+/** A real Prometheus whose one scrape job finds its targets in a file (file_sd), every second. */
+export async function startPrometheusWithFileSd(options: FileSdPrometheusOptions): Promise<FileSdPrometheus> {
+  let sdFile = "";
+  const setTargets = (groups: readonly TargetGroup[]): void => {
+    // Whole or not at all: Prometheus may read the file while it is being written.
+    writeFileSync(`${sdFile}.tmp`, JSON.stringify(groups));
+    renameSync(`${sdFile}.tmp`, sdFile);
+  };
+  const running = await launchPrometheus((dir) => {
+    sdFile = join(dir, "targets.json");
+    setTargets(options.targets ?? []);
+    const config = {
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      ...(options.rules ? { rule_files: ["alerts.yml"] } : {}),
+      scrape_configs: [options.scrapeJob(sdFile)],
+    };
+    writeFileSync(join(dir, "prometheus.yml"), stringify(config));
+    if (options.rules) writeFileSync(join(dir, "alerts.yml"), options.rules);
+  });
+  return { ...running, setTargets };
+}
+
+async function launchPrometheus(files: (dir: string) => void): Promise<RunningPrometheus> {
   const server = await startServer(
     "prometheus",
     (dir, port) => [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
-    (dir) => {
-      writeFileSync(join(dir, "prometheus.yml"), config);
-      if (options.rules) writeFileSync(join(dir, "alerts.yml"), options.rules);
-    },
+    files,
     "/-/ready",
   );
+  async function api<T>(path: string, what: string): Promise<T> {
+    const response = await fetch(`${server.url}/api/v1/${path}`);
+    const body = (await response.json()) as { status: string; error?: string; data?: T };
+    if (body.status !== "success" || !body.data) throw new Error(`${what} failed: ${body.error ?? response.status}`);
+    return body.data;
+  }
   return {
     ...server,
     async query(expr) {
-      const response = await fetch(`${server.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      const body = (await response.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-      if (body.status !== "success" || !body.data) throw new Error(`query ${expr} failed: ${body.error ?? response.status}`);
-      return body.data.result;
+      return (await api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`query?query=${encodeURIComponent(expr)}`, `query ${expr}`)).result;
+    },
+    async alerts() {
+      return (await api<{ alerts: PrometheusAlert[] }>("alerts", "alerts")).alerts;
     },
   };
 }
@@ -95,7 +162,9 @@ export async function startPrometheus(target: string, options: PrometheusOptions
 export interface AlertmanagerAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  status: { state: string };
+  /** `suppressed` with the fingerprints of the alerts that inhibit it in `inhibitedBy`. */
+  status: { state: string; inhibitedBy?: string[] };
+  fingerprint?: string;
 }
 
 export interface RunningAlertmanager extends Server {
@@ -104,9 +173,10 @@ export interface RunningAlertmanager extends Server {
   alerts(): Promise<AlertmanagerAlert[]>;
 }
 
-/** A real Alertmanager (Debian package prometheus-alertmanager) on loopback, gossip off. */
-export async function startAlertmanager(): Promise<RunningAlertmanager> {
-  const config = ["route:", "  receiver: blackhole", "  group_wait: 1s", "  group_interval: 1s", "receivers:", "  - name: blackhole", ""].join("\n");
+/** A real Alertmanager (Debian package prometheus-alertmanager) on loopback, gossip off; `config` defaults to one that routes everything nowhere. */
+export async function startAlertmanager(
+  config = ["route:", "  receiver: blackhole", "  group_wait: 1s", "  group_interval: 1s", "receivers:", "  - name: blackhole", ""].join("\n"),
+): Promise<RunningAlertmanager> {
   const server = await startServer(
     "prometheus-alertmanager",
     (dir, port) => [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"],

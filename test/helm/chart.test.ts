@@ -5,17 +5,20 @@ import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
+import type { IService } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { loadConfig } from "../../src/config.js";
 import { CHART, chartCopies, chartReadme, documentedValues } from "../../tools/chart.js";
 import { hasTool } from "../helpers.js";
+import { operatorJob, operatorScrapeJob } from "./operator.js";
 
 const VALUE_FILES = readdirSync(join(CHART, "ci")).filter((file) => file.endsWith(".yaml")).sort();
 const enabled = hasTool("helm");
@@ -174,10 +177,13 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     expect(refused.stderr).toContain("passwordHash");
   });
 
-  it("ships the rules and the dashboards from the repository", () => {
-    const objects = render("all-on-values.yaml");
-    const rule = objects.find((object) => object.kind === "PrometheusRule") as unknown as { spec: unknown };
+  it("ships the rules of prometheus/alerts.yml (given its selector) and the dashboards from the repository", () => {
+    // Default values, the chart's template and the generator's defaults: the same rules, one source.
+    const rule = render("defaults-values.yaml", ["--set", "prometheusRule.enabled=true", "--set-string", 'prometheusRule.selector=job="partner-security-exporter"']).find(
+      (object) => object.kind === "PrometheusRule",
+    ) as unknown as { spec: unknown };
     expect(rule.spec).toEqual(parse(readFileSync(join(CHART, "../../prometheus/alerts.yml"), "utf8")));
+    const objects = render("all-on-values.yaml");
     const maps = objects.filter((object) => object.kind === "ConfigMap") as unknown as Array<{ metadata: K8sObject["metadata"]; data: Record<string, string> }>;
     expect(maps).toHaveLength(3);
     for (const map of maps) {
@@ -198,6 +204,74 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     writeFileSync(join(dir, "bad-values.yaml"), yaml);
     const result = helm(["template", "pse", CHART, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), "-f", join(dir, "bad-values.yaml")]);
     rmSync(dir, { recursive: true, force: true });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe.skipIf(!enabled)("the ServiceMonitor", () => {
+  function renderAs(release: string, namespace: string, args: string[] = []) {
+    const result = helm(["template", release, CHART, "--namespace", namespace, "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), "--set", "serviceMonitor.enabled=true", ...args]);
+    if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+    const objects = parseAllDocuments(result.stdout).map((document) => document.toJS() as K8sObject | null);
+    const monitor = objects.find((object) => object?.kind === "ServiceMonitor") as unknown as IServiceMonitor;
+    const service = objects.find((object) => object?.kind === "Service") as unknown as IService;
+    return { monitor, service };
+  }
+
+  it.each([
+    ["pse", [], "partner-security-exporter"],
+    ["acme", [], "partner-security-exporter"],
+    ["partner-security-exporter", [], "partner-security-exporter"],
+    ["acme", ["--set", "nameOverride=pse-exporter"], "pse-exporter"],
+  ])("released as %s %j, names the job %s whatever the Service is called", (release, args, job) => {
+    const { monitor, service } = renderAs(release, "security", args);
+    expect(monitor.spec.jobLabel).toBe("app.kubernetes.io/name");
+    expect(operatorJob(monitor, service)).toBe(job);
+  });
+
+  it("with jobLabel empty, leaves the job to the Service name, which changes with the release", () => {
+    const { monitor, service } = renderAs("acme", "security", ["--set", "serviceMonitor.jobLabel="]);
+    expect(monitor.spec.jobLabel).toBeUndefined();
+    expect(operatorJob(monitor, service)).toBe("acme-partner-security-exporter");
+  });
+
+  it("selects the chart's own Service, by its labels, on its http port, in the release namespace, wherever the ServiceMonitor lives", () => {
+    for (const args of [[], ["--set", "serviceMonitor.namespace=monitoring"]]) {
+      const { monitor, service } = renderAs("acme", "security", args);
+      expect(service.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels ?? {});
+      expect(service.spec?.ports?.map((port) => port.name)).toContain(monitor.spec.endpoints[0]?.port);
+      expect(monitor.spec.namespaceSelector).toEqual({ matchNames: ["security"] });
+    }
+    expect(renderAs("acme", "security", ["--set", "serviceMonitor.namespace=monitoring"]).monitor.metadata?.namespace).toBe("monitoring");
+    expect(renderAs("acme", "security").monitor.metadata?.namespace).toBeUndefined();
+  });
+
+  it("passes labels, relabelings, metricRelabelings, sampleLimit, targetLabels and podTargetLabels through, and the operator's scrape job carries them", () => {
+    const objects = render("all-on-values.yaml");
+    const monitor = objects.find((object) => object.kind === "ServiceMonitor") as unknown as IServiceMonitor;
+    expect(monitor.metadata?.labels?.release).toBe("kube-prometheus-stack");
+    expect(monitor.spec).toMatchObject({ jobLabel: "app.kubernetes.io/name", sampleLimit: 200000, targetLabels: ["app.kubernetes.io/instance"], podTargetLabels: ["team"] });
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      relabelings: [{ targetLabel: "cluster", replacement: "aks-weu-1" }],
+      metricRelabelings: [{ sourceLabels: ["__name__"], regex: "partner_security_customer_mfa_compliant_non_admins", action: "drop" }],
+    });
+    const job = operatorScrapeJob(monitor, 0, "monitoring", "targets.json");
+    expect(job).toMatchObject({ sample_limit: 200000, metric_relabel_configs: [{ source_labels: ["__name__"], action: "drop" }] });
+    expect(job.relabel_configs).toContainEqual({ target_label: "cluster", replacement: "aks-weu-1" });
+  });
+
+  it("renders a large sampleLimit as an integer, not in exponent notation", () => {
+    const { monitor } = renderAs("acme", "security", ["--set", "serviceMonitor.sampleLimit=5000000"]);
+    expect(monitor.spec.sampleLimit).toBe(5000000);
+  });
+
+  it.each([
+    ["a jobLabel the Service does not carry", ["--set", "serviceMonitor.jobLabel=app"], 'serviceMonitor.jobLabel "app" is not a label of the Service'],
+    ["another namespace with TLS or basic auth on /metrics", ["-f", join(CHART, "ci", "web-config-values.yaml"), "--set", "serviceMonitor.namespace=monitoring"], "serviceMonitor.namespace must be the release namespace"],
+    ["a negative sampleLimit", ["--set", "serviceMonitor.sampleLimit=-1"], "sampleLimit"],
+  ])("refuses %s", (_name, args, message) => {
+    const result = helm(["template", "acme", CHART, "--namespace", "security", "--kube-version", "1.30.0", "-f", join(CHART, "ci", "defaults-values.yaml"), "--set", "serviceMonitor.enabled=true", ...args]);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(message);
   });

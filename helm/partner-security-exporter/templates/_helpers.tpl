@@ -24,6 +24,17 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+The `job` label prometheus-operator gives the series the ServiceMonitor scrapes: the value of the
+Service label named by serviceMonitor.jobLabel, or the Service name when that is empty.
+*/}}
+{{- define "pse.jobName" -}}
+{{- $labels := include "pse.labels" . | fromYaml }}
+{{- $job := "" }}
+{{- with .Values.serviceMonitor.jobLabel }}{{ $job = get $labels . }}{{ end }}
+{{- default (include "pse.fullname" .) $job }}
+{{- end }}
+
 {{- define "pse.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "pse.fullname" .) .Values.serviceAccount.name }}

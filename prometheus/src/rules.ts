@@ -1,0 +1,261 @@
+import type { AlertName } from "./config.js";
+import { GAP, indent, sel, setting, t } from "./text.js";
+import type { Param, Text } from "./text.js";
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: Text;
+  /** Generated only while one of these alerts is enabled: nothing else reads it. */
+  readonly usedBy: readonly AlertName[];
+}
+
+export interface AlertingRule {
+  readonly alert: AlertName;
+  readonly expr: Text;
+  readonly summary: Text;
+  readonly description: Text;
+  /** Annotations beside summary, description and runbook_url. */
+  readonly annotations?: Readonly<Record<string, Text>>;
+}
+
+export type Rule = RecordingRule | AlertingRule;
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly Rule[];
+}
+
+export function isAlert(rule: Rule): rule is AlertingRule {
+  return "alert" in rule;
+}
+
+const INFO = "partner_security_exporter_partner_info";
+/** Labels that change when the pod does (prometheus-operator's target labels); the partner identity is the rest. */
+const POD_LABELS = "instance, pod, container, endpoint";
+/** The partner tenant's name, when the exporter knows it. */
+const PARTNER = "{{ with $labels.partner_tenant_id }} of partner tenant {{ . }}{{ end }}";
+/** Matchers (printf verbs and their arguments) for annotation queries: job, namespace and service identify the exporter. */
+const TARGET_MATCHERS = "job=%q,namespace=%q,service=%q";
+const TARGET_ARGS = ["$labels.job", "$labels.namespace", "$labels.service"];
+
+/** Names the partner (from the info metric, joined while `instance` still tells exporters apart), then drops the per-pod labels. */
+function partnerLevel(expr: Text, { aggregate = "max", without = POD_LABELS } = {}): Text {
+  return t`${aggregate} without (${without}) (
+  ${indent(expr, 2)}
+  * on (job, instance) group_left (partner_tenant_id) ${sel(INFO)}
+)`;
+}
+
+/** A recorded partner-level series, its last value within the gap tolerance: a reschedule's gap neither resolves nor resets. */
+function bridged(record: string, offset?: Param): Text {
+  return offset ? t`last_over_time(${sel(record)}[${GAP}] offset ${offset})` : t`last_over_time(${sel(record)}[${GAP}])`;
+}
+
+/** One label of the first series an instant query returns, between `before` and `after`; nothing at all when there is none or it is empty. */
+function queryLabel(query: string, args: readonly string[], label: string, before = "", after = ""): string {
+  return `{{ with printf "${query}"${args.map((arg) => ` ${arg}`).join("")} | query }}{{ with . | first | label "${label}" }}${before}{{ . }}${after}{{ end }}{{ end }}`;
+}
+
+/** The URL partner_security_requirement_info has for the alert's requirement. */
+function requirementUrl(label: "action_url" | "help_url", before = "", after = ""): string {
+  return queryLabel(`partner_security_requirement_info{${TARGET_MATCHERS},requirement_id=%q}`, [...TARGET_ARGS, "$labels.requirement_id"], label, before, after);
+}
+
+const SCORE = "partner:partner_security_score:max";
+const SCORE_RATIO = "partner:partner_security_score_per_max:ratio";
+const NONCOMPLIANT = "partner_requirement:partner_security_requirement_noncompliant:max";
+const ADMINS_NO_MFA = "partner:partner_security_admins_required_not_using_mfa:max";
+const TENANT_POLICY = "partner_customer:partner_security_customer_mfa_policy_enabled:max";
+const TENANT_COVERAGE = "partner_customer:partner_security_customer_mfa_coverage:ratio";
+const TENANTS_COMPLIANT = "partner:partner_security_customer_tenants_mfa_compliant_per_total:ratio";
+const RESPONSE_TIME = "partner:partner_security_alert_average_response_time_seconds:max";
+
+const score: RuleGroup = {
+  name: "partner-security-score",
+  rules: [
+    { record: SCORE, usedBy: ["PartnerSecurityScoreDropped"], expr: partnerLevel(sel("partner_security_score")) },
+    {
+      record: SCORE_RATIO,
+      usedBy: ["PartnerSecurityScoreLow"],
+      expr: partnerLevel(t`(${sel("partner_security_score")} / (${sel("partner_security_score_max")} > 0))`),
+    },
+    {
+      alert: "PartnerSecurityScoreLow",
+      expr: t`${bridged(SCORE_RATIO)} < ${setting("threshold")}`,
+      summary: t`Partner security score is {{ $value | humanizePercentage }} of max`,
+      description: t`The partner security score${PARTNER} is {{ $value | humanizePercentage }} of the maximum, below {{ ${setting("threshold")} | humanizePercentage }}. Open the requirements that cost points (PartnerSecurityRequirementNoncompliant alerts, or the overview dashboard) and fix them in Partner Center.`,
+    },
+    {
+      alert: "PartnerSecurityScoreDropped",
+      // The 7d maximum of one recorded series per partner: cheap, and a reschedule does not reset it.
+      expr: t`max_over_time(${sel(SCORE)}[${setting("window")}]) - ${bridged(SCORE)} >= ${setting("points")}`,
+      summary: t`Partner security score dropped by {{ $value }} points within ${setting("window")}`,
+      description: t`The partner security score${PARTNER} is {{ $value }} points below its highest value of the last ${setting("window")}. A requirement has probably become noncompliant; see the PartnerSecurityRequirementNoncompliant alerts for which one and how to fix it. This alert ends when the score recovers or the drop is ${setting("window")} old; a score that stays low is PartnerSecurityScoreLow's.`,
+    },
+  ],
+};
+
+const requirements: RuleGroup = {
+  name: "partner-security-requirements",
+  rules: [
+    {
+      record: NONCOMPLIANT,
+      usedBy: ["PartnerSecurityRequirementNoncompliant"],
+      // Preview requirements do not count towards the score yet: they never alert.
+      expr: partnerLevel(
+        t`(
+  ${sel("partner_security_requirement_compliance_status", 'status="noncompliant"')}
+  unless on (job, instance, requirement_id)
+  (${sel("partner_security_requirement_state", 'state="preview"')} == 1)
+)`,
+        { without: `${POD_LABELS}, status` },
+      ),
+    },
+    {
+      record: ADMINS_NO_MFA,
+      usedBy: ["PartnerSecurityAdminsWithoutMfa"],
+      expr: partnerLevel(sel("partner_security_admins_required_not_using_mfa")),
+    },
+    {
+      alert: "PartnerSecurityRequirementNoncompliant",
+      expr: t`${bridged(NONCOMPLIANT)} == 1`,
+      summary: t`Security requirement {{ $labels.requirement_type }} is noncompliant`,
+      // URLs are annotations, fetched from the info metric: Microsoft editing one must not reset the alert.
+      description: t`The partner security requirement {{ $labels.requirement_type }} (id {{ $labels.requirement_id }})${PARTNER} is noncompliant and costs points of the partner security score. Fix it in Partner Center${requirementUrl("action_url", ": ")}${requirementUrl("help_url", " (background: ", ")")}.`,
+      annotations: { action_url: t`${requirementUrl("action_url")}`, help_url: t`${requirementUrl("help_url")}` },
+    },
+    {
+      alert: "PartnerSecurityAdminsWithoutMfa",
+      expr: t`${bridged(ADMINS_NO_MFA)} > ${setting("threshold")}`,
+      summary: t`{{ $value }} partner admins required to use MFA do not`,
+      description: t`{{ $value }} admins of the partner tenant{{ with $labels.partner_tenant_id }} {{ . }}{{ end }} are required to use multi-factor authentication and do not. Enforce MFA for them (security defaults or a Conditional Access policy) in the partner tenant.`,
+    },
+  ],
+};
+
+const customers: RuleGroup = {
+  name: "partner-security-customers",
+  rules: [
+    {
+      record: TENANT_POLICY,
+      usedBy: ["PartnerSecurityCustomerTenantLostMfaPolicy"],
+      // One series per customer tenant: 1 while any MFA policy is on.
+      expr: partnerLevel(sel("partner_security_customer_mfa_policy_enabled"), { without: `${POD_LABELS}, policy` }),
+    },
+    {
+      record: TENANT_COVERAGE,
+      usedBy: ["PartnerSecurityCustomerMfaCoverageDropped"],
+      expr: partnerLevel(
+        t`(
+  (${sel("partner_security_customer_mfa_compliant_admins")} + ${sel("partner_security_customer_mfa_compliant_non_admins")})
+  / (${sel("partner_security_customer_users")} > 0)
+)`,
+      ),
+    },
+    {
+      record: TENANTS_COMPLIANT,
+      usedBy: ["PartnerSecurityCustomerMfaComplianceLow"],
+      expr: partnerLevel(t`(${sel("partner_security_customer_tenants_mfa_compliant")} / (${sel("partner_security_customer_tenants")} > 0))`),
+    },
+    {
+      alert: "PartnerSecurityCustomerTenantLostMfaPolicy",
+      // A regression, not a level: per tenant, one value now and one `window` ago (offset), never a range over the window.
+      expr: t`${bridged(TENANT_POLICY)} == 0
+and
+${bridged(TENANT_POLICY, setting("window"))} == 1`,
+      summary: t`Customer tenant {{ $labels.customer_tenant_id }} lost its MFA policy`,
+      description: t`Customer tenant {{ $labels.customer_tenant_id }}${PARTNER} had an MFA policy (security defaults, Conditional Access or per-user MFA) ${setting("window")} ago and has none now. Turn MFA back on for its users, or find out who turned it off. The alert ends when a policy is back, or ${setting("window")} after the loss; the Customer tenants dashboard lists every tenant without a policy.`,
+    },
+    {
+      alert: "PartnerSecurityCustomerMfaCoverageDropped",
+      expr: t`${bridged(TENANT_COVERAGE, setting("window"))} - ${bridged(TENANT_COVERAGE)} >= ${setting("threshold")}`,
+      summary: t`MFA coverage of customer tenant {{ $labels.customer_tenant_id }} fell by {{ $value | humanizePercentage }}`,
+      description: t`The share of MFA-compliant users (admins and non-admins) of customer tenant {{ $labels.customer_tenant_id }}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant.`,
+    },
+    {
+      alert: "PartnerSecurityCustomerMfaComplianceLow",
+      expr: t`${bridged(TENANTS_COMPLIANT)} < ${setting("threshold")}`,
+      summary: t`Only {{ $value | humanizePercentage }} of customer tenants are MFA-compliant`,
+      description: t`{{ $value | humanizePercentage }} of the customer tenants${PARTNER} are MFA-compliant (requirement mfaEnforcedForAdminsOfCustomers), below {{ ${setting("threshold")} | humanizePercentage }}. The Customer tenants dashboard lists the worst tenants first; PartnerSecurityCustomerTenantLostMfaPolicy and PartnerSecurityCustomerMfaCoverageDropped name the tenants that got worse.`,
+    },
+  ],
+};
+
+const alertResponse: RuleGroup = {
+  name: "partner-security-alert-response",
+  rules: [
+    { record: RESPONSE_TIME, usedBy: ["PartnerSecurityAlertResponseSlow"], expr: partnerLevel(sel("partner_security_alert_average_response_time_seconds")) },
+    {
+      alert: "PartnerSecurityAlertResponseSlow",
+      expr: t`${bridged(RESPONSE_TIME)} > ${setting("thresholdHours")} * 3600`,
+      summary: t`Security alerts take {{ $value | humanizeDuration }} on average to resolve`,
+      description: t`The average response time${PARTNER} to security alerts over the past 30 days is {{ $value | humanizeDuration }}, above ${setting("thresholdHours")}h (requirement securityAlertsPromptlyResolved). Triage open alerts in Partner Center.`,
+    },
+  ],
+};
+
+/** Why the target's last refresh failed. */
+const LAST_REASON = queryLabel(`max by (reason) (partner_security_exporter_refresh_failure_reason{${TARGET_MATCHERS}} == 1)`, TARGET_ARGS, "reason", " (last reason: ", ")");
+
+const exporter: RuleGroup = {
+  name: "partner-security-exporter",
+  rules: [
+    {
+      alert: "PartnerSecurityExporterDown",
+      expr: t`${sel("up")} == 0`,
+      summary: t`partner-security-exporter {{ $labels.instance }} is down`,
+      description: t`Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }}; no partner security data is collected. Check the pod or process and its logs.`,
+    },
+    {
+      alert: "PartnerSecurityExporterAbsent",
+      // No target up: every target of a service down, or no target at all. Not `absent(up == 1)`,
+      // whose alert has no labels at all (absent() takes them from a plain selector's matchers only).
+      expr: t`max without (${POD_LABELS}) (${sel("up")}) == 0
+or
+absent(${sel("up")})`,
+      summary: t`No partner-security-exporter target is up`,
+      description: t`Prometheus has no target of job {{ $labels.job }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }} that is up: the exporter does not run (scaled to 0, not deployed), or Prometheus does not scrape it (ServiceMonitor not selected, job named differently). No partner security data is collected.`,
+    },
+    {
+      alert: "PartnerSecurityExporterRefreshFailing",
+      expr: t`${partnerLevel(sel("partner_security_exporter_refresh_consecutive_failures"))} >= ${setting("failures")}`,
+      summary: t`partner-security-exporter failed {{ $value }} refreshes from Microsoft Graph in a row`,
+      description: t`The last {{ $value }} refreshes of {{ $labels.job }}${PARTNER} from Microsoft Graph failed${LAST_REASON}; the last good data is still served. The exporter's log line "refresh failed" has the details.`,
+    },
+    {
+      alert: "PartnerSecurityExporterAccessDenied",
+      expr: t`${partnerLevel(sel("partner_security_exporter_refresh_failure_reason", 'reason=~"token|unauthorized|forbidden"'))} == 1`,
+      summary: t`partner-security-exporter is denied access to Microsoft Graph ({{ $labels.reason }})`,
+      description: t`The last refresh of {{ $labels.job }}${PARTNER} failed with reason {{ $labels.reason }}: {{ if eq $labels.reason "token" }}no token from Entra ID (client secret or certificate expired or wrong, federated credential not matching the service account){{ else if eq $labels.reason "unauthorized" }}Graph rejected the token (401: expired, revoked or for another tenant){{ else }}Graph refused the request (403: the PartnerSecurity.Read.All application permission is missing or lacks admin consent){{ end }}. It will not pass by itself; the last good data is still served.`,
+    },
+    {
+      alert: "PartnerSecurityExporterDataStale",
+      // `> 0`: before the first successful refresh there is no data to be stale (RefreshFailing covers that case).
+      expr: partnerLevel(
+        t`(
+  time() - (${sel("partner_security_exporter_last_success_timestamp_seconds")} > 0)
+  > ${setting("intervals")} * ${sel("partner_security_exporter_refresh_interval_seconds")}
+)`,
+      ),
+      summary: t`Partner security data is {{ $value | humanizeDuration }} old`,
+      description: t`The data {{ $labels.job }}${PARTNER} serves was last refreshed {{ $value | humanizeDuration }} ago, more than ${setting("intervals")} refresh intervals. Dashboards and alerts are working on old data; see PartnerSecurityExporterRefreshFailing for why.`,
+    },
+    {
+      alert: "PartnerSecurityExporterGraphThrottled",
+      // The Graph endpoint is `endpoint`, or `exported_endpoint` where the scrape sets its own `endpoint` (prometheus-operator).
+      expr: t`${partnerLevel(t`increase(${sel("partner_security_exporter_graph_requests_total", 'code="429"')}[${setting("window")}])`, { aggregate: "sum", without: `${POD_LABELS}, exported_endpoint, code` })} > 0`,
+      summary: t`Microsoft Graph has been throttling partner-security-exporter for ${setting("for")}`,
+      description: t`Graph answered {{ $value | printf "%.0f" }} requests of {{ $labels.job }}${PARTNER} with 429 in the last ${setting("window")}, and has kept throttling for ${setting("for")}. Lengthen PSE_REFRESH_INTERVAL, or check what else uses the same app registration.`,
+    },
+    {
+      alert: "PartnerSecurityExporterEndpointUnavailable",
+      // `endpoint` is kept: it names the Graph endpoint unless the scrape renamed it to exported_endpoint.
+      expr: t`${partnerLevel(sel("partner_security_exporter_endpoint_available"), { without: "instance, pod, container" })} == 0`,
+      summary: t`Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }} is unavailable`,
+      description: t`Microsoft Graph answers 404 for the partner security endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER}, so its metrics are missing; the other endpoints are still exported. This is a known Graph issue for /history and /requirements on some CSP tenants.`,
+    },
+  ],
+};
+
+/** Every rule group, in file order. */
+export const GROUPS: readonly RuleGroup[] = [score, requirements, customers, alertResponse, exporter];
