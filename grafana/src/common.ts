@@ -1,8 +1,11 @@
 import {
+  AnnotationQueryBuilder,
   DashboardBuilder,
   DashboardLinkBuilder,
   DashboardLinkType,
   DatasourceVariableBuilder,
+  FieldColorBuilder,
+  FieldColorModeId,
   MappingType,
   QueryVariableBuilder,
   ThresholdsConfigBuilder,
@@ -10,17 +13,26 @@ import {
   VariableRefresh,
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
-import type { DataSourceRef, DataTransformerConfig, ValueMapping } from "@grafana/grafana-foundation-sdk/dashboard";
-import { ReduceDataOptionsBuilder } from "@grafana/grafana-foundation-sdk/common";
+import type { DataSourceRef, DataTransformerConfig, DynamicConfigValue, GridPos, ValueMapping } from "@grafana/grafana-foundation-sdk/dashboard";
+import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from "@grafana/grafana-foundation-sdk/common";
 import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-sdk/prometheus";
+import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 
 /** Every panel queries the data source the `datasource` variable picks. */
 export const DATASOURCE: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
 export const TAG = "partner-security";
 
-/** The matchers every selector carries, so the job/instance filters apply everywhere. */
+/** The labels that tell one exporter target from another; aggregations keep them. */
+export const TARGET_KEYS = "cluster, namespace, job, instance";
+
+/** The matchers every selector carries, so the cluster/namespace/job/instance filters apply everywhere. */
 export function sel(metric: string, extra = ""): string {
-  return `${metric}{job=~"$job",instance=~"$instance"${extra ? `,${extra}` : ""}}`;
+  return `${metric}{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance"${extra ? `,${extra}` : ""}}`;
+}
+
+/** Adds the partner tenant of each exporter target (from the info metric) to `expr`, for legends. */
+export function withPartner(expr: string): string {
+  return `(${expr}) * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${sel("partner_security_exporter_partner_info")})`;
 }
 
 export function query(expr: string, legend = "", refId = "A"): DataqueryBuilder {
@@ -37,8 +49,50 @@ export function lastValue(): ReduceDataOptionsBuilder {
   return new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false);
 }
 
-export function thresholds(steps: Array<[number | null, string]>): ThresholdsConfigBuilder {
+/** Width and height; the dashboard builder places the panel after the previous one (x and y 0 ask it to). */
+export function size(w: number, h: number): GridPos {
+  return { x: 0, y: 0, w, h };
+}
+
+export type Steps = Array<[number | null, string]>;
+
+export function thresholds(steps: Steps): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
+}
+
+// Colour scales. Each says which way is bad, so no field falls back to Grafana's default
+// (green, red from 80), which draws a score of 95 red and an age of 60s green.
+/** Score as a share of its max: red below 70% (PartnerSecurityScoreLow), green from 90%. */
+export const SCORE_RATIO: Steps = [[null, "red"], [0.7, "orange"], [0.9, "green"]];
+/** Age of Microsoft's daily evaluation, in seconds: green up to 2 days, yellow to a week, then red. */
+export const MICROSOFT_AGE: Steps = [[null, "green"], [172_800, "yellow"], [604_800, "red"]];
+/** Data age in refresh intervals: one refresh late is yellow, two (PartnerSecurityExporterDataStale) red. */
+export const REFRESH_AGE: Steps = [[null, "green"], [1.25, "yellow"], [2, "red"]];
+/** Counts where any is a problem (admins required to use MFA who do not). */
+export const ZERO_GOOD: Steps = [[null, "green"], [1, "red"]];
+/** Counts with no good or bad direction: drawn in the text colour. */
+export const NEUTRAL_COLOR = "text";
+export const NEUTRAL: Steps = [[null, NEUTRAL_COLOR]];
+
+export function fixedColor(color = NEUTRAL_COLOR): FieldColorBuilder {
+  return new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor(color);
+}
+
+export function thresholdColor(): FieldColorBuilder {
+  return new FieldColorBuilder().mode(FieldColorModeId.Thresholds);
+}
+
+/** Override properties: the matched fields take their colour from `steps`. */
+export function colouredBy(steps: Steps): DynamicConfigValue[] {
+  return [
+    { id: "color", value: { mode: FieldColorModeId.Thresholds } },
+    { id: "thresholds", value: { mode: ThresholdsMode.Absolute, steps: steps.map(([value, color]) => ({ value, color })) } },
+  ];
+}
+
+/** A stat of the latest value, neutral until a panel says which way is bad. */
+export function stat(): StatPanel {
+  return new StatPanel().reduceOptions(lastValue()).datasource(DATASOURCE).colorScheme(fixedColor()).thresholds(thresholds(NEUTRAL)).colorMode(BigValueColorMode.Value);
 }
 
 export function valueText(entries: Record<string, [string, string]>): ValueMapping[] {
@@ -46,7 +100,13 @@ export function valueText(entries: Record<string, [string, string]>): ValueMappi
   return [{ type: MappingType.ValueToText, options }];
 }
 
-export const ENABLED_DISABLED = valueText({ "1": ["enabled", "green"], "0": ["disabled", "red"] });
+/**
+ * One MFA policy on or off. Neither is a fault: security defaults and Conditional Access exclude
+ * each other, and Microsoft asks partners to retire per-user MFA. So no red here.
+ */
+export const POLICY_STATE = valueText({ "1": ["enabled", "blue"], "0": ["disabled", NEUTRAL_COLOR] });
+/** The maximum over a tenant's MFA policies: only no policy at all is a fault. */
+export const ANY_POLICY = valueText({ "1": ["yes", "green"], "0": ["no MFA policy", "red"] });
 
 export function merge(organize: { exclude?: string[]; rename?: Record<string, string>; order?: string[] }): DataTransformerConfig[] {
   return [
@@ -62,28 +122,94 @@ export function merge(organize: { exclude?: string[]; rename?: Record<string, st
   ];
 }
 
-/** The dashboard frame all three share: data source, job and instance filters, links to the others. */
-export function baseDashboard(uid: string, title: string, description: string): DashboardBuilder {
-  const job = new QueryVariableBuilder("job")
-    .label("Job")
-    .description("Prometheus job of the exporter")
+const STALE = { fresh: 0, stale: 1, noData: 2 } as const;
+
+/**
+ * The banner on top of every dashboard: red when the selected exporters' data is older than twice
+ * their refresh interval (what PartnerSecurityExporterDataStale alerts on) or when none answers.
+ */
+function staleBanner(): StatPanel {
+  const age = `time() - ${sel("partner_security_exporter_last_success_timestamp_seconds")}`;
+  return stat()
+    .title("Data freshness")
+    .description(
+      "Red when the data of a selected exporter is older than twice its refresh interval (no successful refresh from Microsoft Graph since; also before the first one), or when no selected exporter is scraped. The Exporter health dashboard says why.",
+    )
+    .withTarget(query(`max((${age}) > bool (2 * ${sel("partner_security_exporter_refresh_interval_seconds")})) or vector(${STALE.noData})`, "freshness"))
+    .unit("none")
+    .colorScheme(thresholdColor())
+    .thresholds(thresholds([[null, "green"], [STALE.stale, "red"]]))
+    .mappings(
+      valueText({
+        [STALE.fresh]: ["Data is fresh", "green"],
+        [STALE.stale]: ["Data is stale: no successful refresh for over twice the refresh interval", "red"],
+        [STALE.noData]: ["No data: no selected exporter is scraped", "red"],
+      }),
+    )
+    .colorMode(BigValueColorMode.Background)
+    .graphMode(BigValueGraphMode.None)
+    .gridPos(size(24, 2));
+}
+
+function variable(name: string, label: string, description: string, expr: string): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .description(description)
     .datasource(DATASOURCE)
-    .query("label_values(partner_security_exporter_build_info, job)")
+    .query(expr)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
     .multi(true)
-    .includeAll(true)
-    .allValue(".+");
-  const instance = new QueryVariableBuilder("instance")
-    .label("Instance")
-    .description("Exporter instance (one per partner tenant)")
+    .includeAll(true);
+}
+
+const ALL = { selected: true, text: ["All"], value: ["$__all"] };
+
+/**
+ * The dashboard frame all three share: data source; cluster, namespace, partner, job and instance
+ * filters; the stale-data banner; firing alerts matching `alerts` as annotations; links to the others.
+ */
+export function baseDashboard(uid: string, title: string, description: string, alerts: string): DashboardBuilder {
+  // Where Prometheus has no cluster or namespace label, ".*" still matches (an absent label is "").
+  const cluster = variable("cluster", "Cluster", "Kubernetes cluster (the cluster label, where Prometheus adds one)", "label_values(partner_security_exporter_build_info, cluster)")
+    .allValue(".*")
+    .current(ALL);
+  const namespace = variable("namespace", "Namespace", "Kubernetes namespace of the exporter", 'label_values(partner_security_exporter_build_info{cluster=~"$cluster"}, namespace)')
+    .allValue(".*")
+    .current(ALL);
+  const partner = variable(
+    "partner",
+    "Partner tenant",
+    "Partner tenant an exporter reads (partner_security_exporter_partner_info); one exporter per partner",
+    'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace"}, partner_tenant_id)',
+  )
+    .allValue(".*")
+    .current(ALL);
+  // No allValue on job and instance: "All" then stands for the values listed, which keeps the
+  // choice of partner; a ".+" would select every exporter again.
+  const job = variable(
+    "job",
+    "Job",
+    "Prometheus job of the exporter",
+    'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner"}, job)',
+  ).current(ALL);
+  const instance = variable(
+    "instance",
+    "Instance",
+    "Exporter instance (under Kubernetes the pod address)",
+    'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner",job=~"$job"}, instance)',
+  ).current(ALL);
+  const firing = new AnnotationQueryBuilder()
+    .name("Firing alerts")
     .datasource(DATASOURCE)
-    .query('label_values(partner_security_exporter_build_info{job=~"$job"}, instance)')
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .allValue(".+");
+    .enable(true)
+    .iconColor("red")
+    .expr(`ALERTS{alertname=~"${alerts}",alertstate="firing",cluster=~"$cluster",namespace=~"$namespace",job=~"$job"}`)
+    .step("60s")
+    .titleFormat("{{alertname}}")
+    .tagKeys("severity,partner_tenant_id,customer_tenant_id,requirement_type")
+    .textFormat("{{alertname}} ({{severity}})")
+    .useValueForTime(false);
   return new DashboardBuilder(title)
     .uid(uid)
     .description(description)
@@ -93,7 +219,12 @@ export function baseDashboard(uid: string, title: string, description: string): 
     .time({ from: "now-7d", to: "now" })
     .timezone("browser")
     .withVariable(new DatasourceVariableBuilder("datasource").label("Data source").type("prometheus"))
+    .withVariable(cluster)
+    .withVariable(namespace)
+    .withVariable(partner)
     .withVariable(job)
     .withVariable(instance)
-    .link(new DashboardLinkBuilder("Partner security").type(DashboardLinkType.Dashboards).tags([TAG]).asDropdown(false).includeVars(true).keepTime(true));
+    .annotation(firing)
+    .link(new DashboardLinkBuilder("Partner security").type(DashboardLinkType.Dashboards).tags([TAG]).asDropdown(false).includeVars(true).keepTime(true))
+    .withPanel(staleBanner());
 }

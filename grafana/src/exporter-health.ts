@@ -1,58 +1,77 @@
 import { BigValueTextMode } from "@grafana/grafana-foundation-sdk/common";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DATASOURCE, baseDashboard, query, sel, thresholds, valueText, lastValue } from "./common.js";
+import { DATASOURCE, REFRESH_AGE, baseDashboard, colouredBy, query, sel, size, stat, thresholdColor, thresholds, valueText } from "./common.js";
 
 /** Whether the data is fresh, and if not, why: refreshes, Graph answers, throttling, the process. */
 export function exporterHealthDashboard(): Dashboard {
-  return baseDashboard("partner-security-exporter-health", "Partner security: exporter health", "Is the partner security data fresh? Refreshes, Microsoft Graph requests and the exporter process.")
+  const lastSuccess = sel("partner_security_exporter_last_success_timestamp_seconds");
+  return baseDashboard(
+    "partner-security-exporter-health",
+    "Partner security: exporter health",
+    "Is the partner security data fresh? Refreshes, Microsoft Graph requests and the exporter process.",
+    "PartnerSecurityExporter.*",
+  )
     .withRow(new RowBuilder("Freshness"))
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Last refresh")
-        .description("Whether the last refresh from Microsoft Graph succeeded. PartnerSecurityExporterRefreshFailing fires after 30 minutes of failures.")
-        .datasource(DATASOURCE)
+        .description("Whether the last refresh from Microsoft Graph succeeded (green) or failed (red), and if it failed, why (the reason label of partner_security_exporter_refreshes_total).")
         .withTarget(query(sel("partner_security_exporter_refresh_success"), "{{instance}}"))
+        .withTarget(query(`${sel("partner_security_exporter_refresh_failure_reason")} == 1`, "{{reason}}", "B"))
+        .colorScheme(thresholdColor())
+        .thresholds(thresholds([[null, "red"], [1, "green"]]))
         .mappings(valueText({ "1": ["succeeded", "green"], "0": ["failed", "red"] }))
+        .overrideByQuery("B", [{ id: "mappings", value: valueText({ "1": ["reason of the failure", "red"] }) }, ...colouredBy([[null, "red"]])])
         .unit("none")
-        .gridPos({ h: 5, w: 6, x: 0, y: 1 }),
+        .gridPos(size(6, 5)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
+        .title("Consecutive failed refreshes")
+        .description("Failed refreshes since the last successful one: green at 0, yellow at 1, red from 2, where PartnerSecurityExporterRefreshFailing fires.")
+        .withTarget(query(sel("partner_security_exporter_refresh_consecutive_failures"), "{{instance}}"))
+        .colorScheme(thresholdColor())
+        .thresholds(thresholds([[null, "green"], [1, "yellow"], [2, "red"]]))
+        .unit("none")
+        .gridPos(size(4, 5)),
+    )
+    .withPanel(
+      stat()
         .title("Data age")
-        .description("Time since the last successful refresh, against the refresh interval. Beyond twice the interval PartnerSecurityExporterDataStale fires; beyond PSE_MAX_STALENESS the Graph-derived series are dropped.")
-        .datasource(DATASOURCE)
-        .withTarget(query(`time() - ${sel("partner_security_exporter_last_success_timestamp_seconds")}`, "age {{instance}}"))
-        .withTarget(query(sel("partner_security_exporter_refresh_interval_seconds"), "interval {{instance}}", "B"))
-        .withTarget(query(sel("partner_security_exporter_max_staleness_seconds"), "max staleness {{instance}}", "C"))
+        .description(
+          "Time since the last successful refresh, and the same in refresh intervals: green below 1.25 intervals, yellow when a refresh is late, red from 2, where PartnerSecurityExporterDataStale fires. Beyond the max staleness (PSE_MAX_STALENESS, 0 = never) the Graph-derived series are dropped.",
+        )
+        .withTarget(query(`time() - ${lastSuccess}`, "age {{instance}}"))
+        .withTarget(query(`(time() - ${lastSuccess}) / ${sel("partner_security_exporter_refresh_interval_seconds")}`, "age in refresh intervals {{instance}}", "B"))
+        .withTarget(query(sel("partner_security_exporter_refresh_interval_seconds"), "interval {{instance}}", "C"))
+        .withTarget(query(sel("partner_security_exporter_max_staleness_seconds"), "max staleness {{instance}}", "D"))
         .unit("s")
-        .gridPos({ h: 5, w: 10, x: 6, y: 1 }),
+        .overrideByQuery("B", [{ id: "unit", value: "none" }, { id: "decimals", value: 2 }, ...colouredBy(REFRESH_AGE)])
+        .gridPos(size(8, 5)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Graph endpoints available")
-        .description("Whether each Graph endpoint answered in the last successful refresh (unavailable = 404, a known Graph issue for history and requirements).")
-        .datasource(DATASOURCE)
+        .description("Whether each Graph endpoint answered in the last successful refresh (orange: 404, a known Graph issue for history and requirements; PartnerSecurityExporterEndpointUnavailable warns).")
         .withTarget(query(sel("partner_security_exporter_endpoint_available"), "{{endpoint}}"))
+        .colorScheme(thresholdColor())
+        .thresholds(thresholds([[null, "orange"], [1, "green"]]))
         .mappings(valueText({ "1": ["available", "green"], "0": ["404", "orange"] }))
         .unit("none")
-        .gridPos({ h: 5, w: 8, x: 16, y: 1 }),
+        .gridPos(size(6, 5)),
     )
     .withPanel(
       new TimeseriesPanel()
         .title("Refreshes")
-        .description("Refreshes by result, and ticks skipped because a refresh was still running.")
+        .description("Refreshes by result, failures by reason (token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response), and ticks skipped because a refresh was still running.")
         .datasource(DATASOURCE)
-        .withTarget(query(`sum by (instance, result) (increase(${sel("partner_security_exporter_refreshes_total")}[$__rate_interval]))`, "{{result}} {{instance}}"))
+        .withTarget(query(`sum by (instance, result, reason) (increase(${sel("partner_security_exporter_refreshes_total")}[$__rate_interval]))`, "{{result}} {{reason}} {{instance}}"))
         .withTarget(query(`sum by (instance) (increase(${sel("partner_security_exporter_refresh_skipped_total")}[$__rate_interval]))`, "skipped {{instance}}", "B"))
         .unit("none")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 0, y: 6 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
       new TimeseriesPanel()
@@ -69,7 +88,7 @@ export function exporterHealthDashboard(): Dashboard {
         )
         .unit("s")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 12, y: 6 }),
+        .gridPos(size(12, 8)),
     )
     .withRow(new RowBuilder("Microsoft Graph"))
     .withPanel(
@@ -80,7 +99,7 @@ export function exporterHealthDashboard(): Dashboard {
         .withTarget(query(`sum by (endpoint, code) (rate(${sel("partner_security_exporter_graph_requests_total")}[$__rate_interval]))`, "{{endpoint}} {{code}}"))
         .unit("reqps")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 0, y: 15 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
       new TimeseriesPanel()
@@ -91,7 +110,7 @@ export function exporterHealthDashboard(): Dashboard {
         .withTarget(query(`sum by (endpoint) (increase(${sel("partner_security_exporter_graph_requests_total", 'code="429"')}[$__rate_interval]))`, "429 {{endpoint}}", "B"))
         .unit("none")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 12, y: 15 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
       new TimeseriesPanel()
@@ -101,19 +120,17 @@ export function exporterHealthDashboard(): Dashboard {
         .withTarget(query(`histogram_quantile(0.99, sum by (endpoint, le) (rate(${sel("partner_security_exporter_graph_request_duration_seconds_bucket")}[$__rate_interval])))`, "{{endpoint}}"))
         .unit("s")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 0, y: 23 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Series and validation warnings")
-        .description("Graph-derived series in the cached exposition, and fields dropped or values not understood in the last successful refresh (the log says which).")
-        .datasource(DATASOURCE)
+        .description("Graph-derived series in the cached exposition (neutral), and fields dropped or values not understood in the last successful refresh: green at 0, orange from 1 (the log says which).")
         .withTarget(query(sel("partner_security_exporter_graph_series"), "series {{instance}}"))
         .withTarget(query(sel("partner_security_exporter_validation_warnings"), "warnings {{instance}}", "B"))
         .unit("none")
-        .overrideByRegexp("warnings.*", [{ id: "thresholds", value: { mode: "absolute", steps: [{ value: null, color: "green" }, { value: 1, color: "orange" }] } }])
-        .gridPos({ h: 8, w: 12, x: 12, y: 23 }),
+        .overrideByQuery("B", colouredBy([[null, "green"], [1, "orange"]]))
+        .gridPos(size(12, 8)),
     )
     .withRow(new RowBuilder("Process"))
     .withPanel(
@@ -125,7 +142,7 @@ export function exporterHealthDashboard(): Dashboard {
         .withTarget(query(`sum by (instance) (${sel("nodejs_heap_size_used_bytes")})`, "heap used {{instance}}", "B"))
         .unit("bytes")
         .min(0)
-        .gridPos({ h: 8, w: 12, x: 0, y: 32 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
       new TimeseriesPanel()
@@ -137,18 +154,16 @@ export function exporterHealthDashboard(): Dashboard {
         .unit("s")
         .min(0)
         .thresholds(thresholds([[null, "green"], [0.1, "orange"], [0.5, "red"]]))
-        .gridPos({ h: 8, w: 12, x: 12, y: 32 }),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Version")
         .description("Exporter version, git revision and Node.js version.")
-        .datasource(DATASOURCE)
         .withTarget(query(sel("partner_security_exporter_build_info"), "{{instance}}: {{version}} ({{revision}}), Node.js {{nodejs_version}}"))
         .textMode(BigValueTextMode.Name)
         .unit("none")
-        .gridPos({ h: 4, w: 24, x: 0, y: 40 }),
+        .gridPos(size(24, 4)),
     )
     .build();
 }

@@ -1,78 +1,105 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as GaugePanel } from "@grafana/grafana-foundation-sdk/gauge";
-import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import { TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DATASOURCE, ENABLED_DISABLED, baseDashboard, merge, query, sel, tableQuery, thresholds, valueText, lastValue } from "./common.js";
+import {
+  ANY_POLICY,
+  DATASOURCE,
+  MICROSOFT_AGE,
+  NEUTRAL,
+  POLICY_STATE,
+  SCORE_RATIO,
+  TARGET_KEYS,
+  ZERO_GOOD,
+  baseDashboard,
+  colouredBy,
+  lastValue,
+  merge,
+  query,
+  sel,
+  size,
+  stat,
+  tableQuery,
+  thresholdColor,
+  thresholds,
+  valueText,
+  withPartner,
+} from "./common.js";
+import type { Steps } from "./common.js";
 
-const REQUIREMENT_KEYS = "job, instance, requirement_id, requirement_type";
+const REQUIREMENT_KEYS = `${TARGET_KEYS}, requirement_id, requirement_type`;
+
+/** One column of the requirements table: the same labels on every query, so the rows merge. */
+function requirementColumn(expr: string, refId: string) {
+  return tableQuery(`max by (${REQUIREMENT_KEYS}) (${expr})`, refId);
+}
+
+/** A gauge of the latest value, coloured by `steps`. */
+function gauge(steps: Steps): GaugePanel {
+  return new GaugePanel().reduceOptions(lastValue()).datasource(DATASOURCE).colorScheme(thresholdColor()).thresholds(thresholds(steps));
+}
 
 /** Where the score stands, how it moved, which requirements cost points and what to do about each. */
 export function overviewDashboard(): Dashboard {
-  return baseDashboard("partner-security-overview", "Partner security score overview", "The Microsoft partner security score, its requirements and the partner tenant's MFA posture, from partner-security-exporter.")
+  return baseDashboard("partner-security-overview", "Partner security score overview", "The Microsoft partner security score, its requirements and the partner tenant's MFA posture, from partner-security-exporter.", "PartnerSecurity.*")
     .withRow(new RowBuilder("Score"))
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Score")
-        .description("Current partner security score and its maximum (Graph securityScore.currentScore and maxScore).")
-        .datasource(DATASOURCE)
+        .description("Current partner security score and its maximum (Graph securityScore.currentScore and maxScore). Neutral: Score, % of max says how good it is.")
         .withTarget(query(sel("partner_security_score"), "score"))
         .withTarget(query(sel("partner_security_score_max"), "max", "B"))
         .unit("none")
         .decimals(1)
-        .gridPos({ h: 6, w: 6, x: 0, y: 1 }),
+        .gridPos(size(6, 6)),
     )
     .withPanel(
-      new GaugePanel()
-        .reduceOptions(lastValue())
+      gauge(SCORE_RATIO)
         .title("Score, % of max")
-        .description("Partner security score as a share of the maximum. The PartnerSecurityScoreLow alert fires below 70%.")
-        .datasource(DATASOURCE)
-        .withTarget(query(`${sel("partner_security_score")} / ${sel("partner_security_score_max")}`, "{{instance}}"))
+        .description("Partner security score as a share of the maximum: red below 70% (the PartnerSecurityScoreLow alert's default threshold), orange below 90%, green from 90%.")
+        .withTarget(query(withPartner(`${sel("partner_security_score")} / ${sel("partner_security_score_max")}`), "{{partner_tenant_id}}"))
         .unit("percentunit")
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, "red"], [0.7, "orange"], [0.9, "green"]]))
-        .gridPos({ h: 6, w: 6, x: 6, y: 1 }),
+        .gridPos(size(6, 6)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Last checked by Microsoft")
-        .description("When Microsoft last evaluated the score (lastRefreshDateTime) and when it last changed (updatedDateTime).")
-        .datasource(DATASOURCE)
-        .withTarget(query(`${sel("partner_security_score_last_refresh_timestamp_seconds")} * 1000`, "checked"))
-        .withTarget(query(`${sel("partner_security_score_updated_timestamp_seconds")} * 1000`, "changed", "B"))
-        .unit("dateTimeFromNow")
-        .gridPos({ h: 6, w: 6, x: 12, y: 1 }),
+        .description(
+          "Time since Microsoft last evaluated the score (lastRefreshDateTime): green up to 2 days, yellow up to a week, red beyond (Microsoft evaluates daily). And time since the score last changed (updatedDateTime), neutral: a steady score is no fault.",
+        )
+        .withTarget(query(`time() - ${sel("partner_security_score_last_refresh_timestamp_seconds")}`, "checked, ago"))
+        .withTarget(query(`time() - ${sel("partner_security_score_updated_timestamp_seconds")}`, "changed, ago", "B"))
+        .unit("s")
+        .decimals(1)
+        .overrideByQuery("A", colouredBy(MICROSOFT_AGE))
+        .gridPos(size(6, 6)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Compliant requirements (latest history entry)")
-        .description("Compliant and total requirements in the newest history entry, and when that entry was made.")
-        .datasource(DATASOURCE)
+        .description("Compliant and total requirements in the newest daily history entry (neutral counts), and the age of that entry: green up to 2 days, yellow up to a week, red beyond.")
         .withTarget(query(sel("partner_security_history_compliant_requirements"), "compliant"))
         .withTarget(query(sel("partner_security_history_requirements"), "total", "B"))
-        .withTarget(query(`${sel("partner_security_history_timestamp_seconds")} * 1000`, "entry date", "C"))
+        .withTarget(query(`time() - ${sel("partner_security_history_timestamp_seconds")}`, "entry age", "C"))
         .unit("none")
-        .overrideByName("entry date", [{ id: "unit", value: "dateTimeAsLocalNoDateIfToday" }])
-        .gridPos({ h: 6, w: 6, x: 18, y: 1 }),
+        .overrideByQuery("C", [{ id: "unit", value: "s" }, { id: "decimals", value: 1 }, ...colouredBy(MICROSOFT_AGE)])
+        .gridPos(size(6, 6)),
     )
     .withPanel(
       new TimeseriesPanel()
         .title("Score over time")
-        .description("How the score moved: the current score, its maximum, and the score of the latest daily history entry.")
+        .description("How the score moved: the current score, its maximum, and the score of the latest daily history entry, per partner tenant. Firing PartnerSecurity alerts are marked as annotations.")
         .datasource(DATASOURCE)
-        .withTarget(query(sel("partner_security_score"), "score {{instance}}"))
-        .withTarget(query(sel("partner_security_score_max"), "max {{instance}}", "B"))
-        .withTarget(query(sel("partner_security_history_score"), "history {{instance}}", "C"))
+        .withTarget(query(withPartner(sel("partner_security_score")), "score {{partner_tenant_id}}"))
+        .withTarget(query(withPartner(sel("partner_security_score_max")), "max {{partner_tenant_id}}", "B"))
+        .withTarget(query(withPartner(sel("partner_security_history_score")), "history {{partner_tenant_id}}", "C"))
         .unit("none")
         .min(0)
-        .gridPos({ h: 8, w: 24, x: 0, y: 7 }),
+        .gridPos(size(24, 8)),
     )
     .withRow(new RowBuilder("Requirements"))
     .withPanel(
@@ -80,27 +107,28 @@ export function overviewDashboard(): Dashboard {
         .title("Requirements")
         .description("Every security requirement: points against max, compliance (red costs points), lifecycle state, last update, and the Partner Center links to fix it (Action) or read about it (Help).")
         .datasource(DATASOURCE)
-        .withTarget(tableQuery(sel("partner_security_requirement_score"), "A"))
-        .withTarget(tableQuery(sel("partner_security_requirement_score_max"), "B"))
+        .withTarget(requirementColumn(sel("partner_security_requirement_score"), "A"))
+        .withTarget(requirementColumn(sel("partner_security_requirement_score_max"), "B"))
         .withTarget(
-          tableQuery(
+          requirementColumn(
             `2 * max without (status) (${sel("partner_security_requirement_compliance_status", 'status="compliant"')}) + max without (status) (${sel("partner_security_requirement_compliance_status", 'status="noncompliant"')})`,
             "C",
           ),
         )
         .withTarget(
-          tableQuery(`2 * max without (state) (${sel("partner_security_requirement_state", 'state="active"')}) + max without (state) (${sel("partner_security_requirement_state", 'state="preview"')})`, "D"),
+          requirementColumn(`2 * max without (state) (${sel("partner_security_requirement_state", 'state="active"')}) + max without (state) (${sel("partner_security_requirement_state", 'state="preview"')})`, "D"),
         )
-        .withTarget(tableQuery(`${sel("partner_security_requirement_updated_timestamp_seconds")} * 1000`, "E"))
+        .withTarget(requirementColumn(`${sel("partner_security_requirement_updated_timestamp_seconds")} * 1000`, "E"))
         .withTarget(tableQuery(`max by (${REQUIREMENT_KEYS}, action_url, help_url) (${sel("partner_security_requirement_info")})`, "F"))
         .transformations(
           merge({
-            exclude: ["Time", "job", "instance", "requirement_id", "Value #F"],
+            exclude: ["Time", "cluster", "namespace", "job", "instance", "requirement_id", "Value #F"],
             rename: { requirement_type: "Requirement", "Value #A": "Score", "Value #B": "Max", "Value #C": "Compliance", "Value #D": "State", "Value #E": "Updated", action_url: "Action", help_url: "Help" },
             order: ["requirement_type", "Value #C", "Value #A", "Value #B", "Value #D", "Value #E", "action_url", "help_url"],
           }),
         )
         .unit("none")
+        .thresholds(thresholds(NEUTRAL))
         .overrideByName("Compliance", [
           { id: "mappings", value: valueText({ "2": ["compliant", "green"], "1": ["noncompliant", "red"], "0": ["unknown", "gray"] }) },
           { id: "custom.cellOptions", value: { type: "color-background" } },
@@ -110,15 +138,15 @@ export function overviewDashboard(): Dashboard {
         .overrideByName("Action", [{ id: "links", value: [{ title: "Fix in Partner Center", url: "${__value.raw}", targetBlank: true }] }])
         .overrideByName("Help", [{ id: "links", value: [{ title: "About this requirement", url: "${__value.raw}", targetBlank: true }] }])
         .sortBy([new TableSortByFieldStateBuilder().displayName("Compliance").desc(false)])
-        .gridPos({ h: 9, w: 24, x: 0, y: 16 }),
+        .gridPos(size(24, 9)),
     )
     .withRow(new RowBuilder("Partner tenant"))
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Partner admins and users with MFA")
-        .description("Admins and users of the partner tenant, how many have MFA, and how many are required to use it but do not (requirement mfaEnforcedForAdmins). Any admin not using MFA fires PartnerSecurityAdminsWithoutMfa.")
-        .datasource(DATASOURCE)
+        .description(
+          "Admins and users of the partner tenant and how many have MFA (neutral counts), and how many are required to use MFA but do not (requirement mfaEnforcedForAdmins): green at 0, red from 1. Any admin not using MFA fires PartnerSecurityAdminsWithoutMfa.",
+        )
         .withTarget(query(sel("partner_security_admins"), "admins"))
         .withTarget(query(sel("partner_security_admins_mfa_enabled"), "admins with MFA", "B"))
         .withTarget(query(sel("partner_security_admins_required_not_using_mfa"), "admins without required MFA", "C"))
@@ -126,58 +154,56 @@ export function overviewDashboard(): Dashboard {
         .withTarget(query(sel("partner_security_users_mfa_enabled"), "users with MFA", "E"))
         .withTarget(query(sel("partner_security_users_required_not_using_mfa"), "users without required MFA", "F"))
         .unit("none")
-        .overrideByRegexp(".*without required MFA", [{ id: "thresholds", value: { mode: "absolute", steps: [{ value: null, color: "green" }, { value: 1, color: "red" }] } }])
-        .gridPos({ h: 6, w: 12, x: 0, y: 26 }),
+        .overrideByQuery("C", colouredBy(ZERO_GOOD))
+        .overrideByQuery("F", colouredBy(ZERO_GOOD))
+        .gridPos(size(12, 6)),
     )
     .withPanel(
-      new StatPanel()
-        .reduceOptions(lastValue())
+      stat()
         .title("Partner tenant MFA policies")
-        .description("Whether security defaults, a Conditional Access MFA policy and legacy per-user MFA are enabled in the partner tenant.")
-        .datasource(DATASOURCE)
+        .description(
+          "Whether security defaults, a Conditional Access MFA policy and legacy per-user MFA are enabled in the partner tenant. Disabled is not a fault (security defaults and Conditional Access exclude each other; Microsoft asks partners to retire per-user MFA): only no MFA policy at all is red.",
+        )
         .withTarget(query(sel("partner_security_mfa_policy_enabled"), "{{policy}}"))
-        .mappings(ENABLED_DISABLED)
+        .withTarget(query(`max by (${TARGET_KEYS}) (${sel("partner_security_mfa_policy_enabled")})`, "any MFA policy", "B"))
+        .mappings(POLICY_STATE)
         .unit("none")
-        .gridPos({ h: 6, w: 12, x: 12, y: 26 }),
+        .overrideByQuery("B", [{ id: "mappings", value: ANY_POLICY }, ...colouredBy([[null, "red"], [1, "green"]])])
+        .gridPos(size(12, 6)),
     )
     .withPanel(
-      new GaugePanel()
-        .reduceOptions(lastValue())
+      gauge([[null, "green"], [43_200, "orange"], [86_400, "red"]])
         .title("Average security alert response time")
-        .description("Average time to respond to security alerts over the past 30 days (requirement securityAlertsPromptlyResolved), against the 24h limit of the PartnerSecurityAlertResponseSlow alert.")
-        .datasource(DATASOURCE)
-        .withTarget(query(sel("partner_security_alert_average_response_time_seconds"), "{{instance}}"))
+        .description(
+          "Average time to respond to security alerts over the past 30 days (requirement securityAlertsPromptlyResolved): green below 12h, orange below the 24h limit of the PartnerSecurityAlertResponseSlow alert, red beyond.",
+        )
+        .withTarget(query(withPartner(sel("partner_security_alert_average_response_time_seconds")), "{{partner_tenant_id}}"))
         .unit("s")
         .min(0)
         .max(172_800)
-        .thresholds(thresholds([[null, "green"], [43_200, "orange"], [86_400, "red"]]))
-        .gridPos({ h: 6, w: 8, x: 0, y: 32 }),
+        .gridPos(size(8, 6)),
     )
     .withPanel(
-      new GaugePanel()
-        .reduceOptions(lastValue())
+      gauge([[null, "red"], [0.8, "orange"], [1, "green"]])
         .title("Customers with a spending budget")
-        .description("Share of customers with Azure subscriptions that have a spending budget set (requirement spendingBudgetSetForCustomerAzureSubscriptions).")
-        .datasource(DATASOURCE)
-        .withTarget(query(`${sel("partner_security_spending_budget_customers_with_budget")} / ${sel("partner_security_spending_budget_customers")}`, "{{instance}}"))
+        .description("Share of customers with Azure subscriptions that have a spending budget set (requirement spendingBudgetSetForCustomerAzureSubscriptions): green at 100%, orange from 80%, red below.")
+        .withTarget(query(withPartner(`${sel("partner_security_spending_budget_customers_with_budget")} / ${sel("partner_security_spending_budget_customers")}`), "{{partner_tenant_id}}"))
         .unit("percentunit")
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, "red"], [0.8, "orange"], [1, "green"]]))
-        .gridPos({ h: 6, w: 8, x: 8, y: 32 }),
+        .gridPos(size(8, 6)),
     )
     .withPanel(
-      new GaugePanel()
-        .reduceOptions(lastValue())
+      gauge([[null, "red"], [0.9, "orange"], [1, "green"]])
         .title("MFA-compliant customer tenants")
-        .description("Share of customer tenants whose admins are MFA-compliant (requirement mfaEnforcedForAdminsOfCustomers). The Customer tenants dashboard has the detail.")
-        .datasource(DATASOURCE)
-        .withTarget(query(`${sel("partner_security_customer_tenants_mfa_compliant")} / ${sel("partner_security_customer_tenants")}`, "{{instance}}"))
+        .description(
+          "Share of customer tenants whose admins are MFA-compliant (requirement mfaEnforcedForAdminsOfCustomers): green at 100%, orange from 90%, red below. The Customer tenants dashboard has the detail.",
+        )
+        .withTarget(query(withPartner(`${sel("partner_security_customer_tenants_mfa_compliant")} / ${sel("partner_security_customer_tenants")}`), "{{partner_tenant_id}}"))
         .unit("percentunit")
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, "red"], [0.9, "orange"], [1, "green"]]))
-        .gridPos({ h: 6, w: 8, x: 16, y: 32 }),
+        .gridPos(size(8, 6)),
     )
     .build();
 }

@@ -1,44 +1,121 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { loadConfig } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { committedDashboards, panelsOf } from "../grafana/dashboard-model.js";
+import type { DashboardJson, VariableJson } from "../grafana/dashboard-model.js";
 import { eventually, hasTool, startTestSimulator } from "../helpers.js";
 import { JOB, startPrometheus } from "./prometheus-harness.js";
 import type { RunningPrometheus } from "./prometheus-harness.js";
 
 // Only where a real Prometheus is there; under CI=true hasTool fails the file when it is not.
 const enabled = hasTool("prometheus");
+const TENANTS = 30;
+const PARTNER = "0f0e0d0c-0b0a-4000-8000-000000000001";
+
+// Alerts for the annotation queries: one of the exporter's job that they must show, and the ones
+// they must not (another job, another team's alert name, an alert still pending).
+const PROBE = "PartnerSecurityExporterDashboardProbe";
+const RULES = stringify({
+  groups: [
+    {
+      name: "dashboard-annotations",
+      rules: [
+        { alert: PROBE, expr: "max by (job) (partner_security_exporter_build_info)", labels: { severity: "warning" } },
+        { alert: "PartnerSecurityExporterOtherJob", expr: 'label_replace(max by (job) (partner_security_exporter_build_info), "job", "other-exporter", "", "")' },
+        { alert: "SomeOtherTeamsAlert", expr: "max by (job) (partner_security_exporter_build_info)" },
+        { alert: "PartnerSecurityExporterPendingProbe", expr: "max by (job) (partner_security_exporter_build_info)", for: "1h" },
+      ],
+    },
+  ],
+});
 
 let simulator: Simulator | undefined;
 let exporter: RunningExporter | undefined;
 let prometheus: RunningPrometheus | undefined;
-let variables: Record<string, string> = {};
+/** Per dashboard file: every variable at its default, formatted as Grafana interpolates it into PromQL. */
+const defaults: Record<string, Record<string, string>> = {};
+const dashboards = committedDashboards();
+
+function running(): RunningPrometheus {
+  if (!prometheus) throw new Error("Prometheus did not start");
+  return prometheus;
+}
+
+/** Grafana's regex escaping of one variable value inside a PromQL string (prometheusSpecialRegexEscape). */
+function escapeValue(value: string): string {
+  return value.replace(/\\/g, "\\\\\\\\").replace(/[$^*{}[\]'+?.()|]/g, "\\\\$&");
+}
+
+function substitute(expr: string, values: Record<string, string>): string {
+  const builtIn: Record<string, string> = { __rate_interval: "1m", __interval: "15s", __range: "5m" };
+  return expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? builtIn[name] ?? whole);
+}
+
+/** The values a variable offers: what Grafana's label_values(selector, label) lists. */
+async function options(variable: VariableJson, values: Record<string, string>): Promise<string[]> {
+  const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? "");
+  if (!match) throw new Error(`${variable.name}: not a label_values query: ${variable.query}`);
+  const result = await running().query(`count by (${match[2]}) (${substitute(match[1] ?? "", values)})`);
+  return result.map((series) => series.metric[match[2] ?? ""] ?? "").filter((value) => value !== "").sort();
+}
+
+/**
+ * Resolves the variables in order, each from the ones before, as Grafana does when the dashboard
+ * opens: the saved default (All, or the custom value), else the first value listed. All is the
+ * variable's allValue, else every listed value as a regex alternation.
+ */
+async function resolveDefaults(dashboard: DashboardJson): Promise<Record<string, string>> {
+  const values: Record<string, string> = {};
+  for (const variable of dashboard.templating.list) {
+    const current = [variable.current?.value ?? []].flat();
+    if (variable.type === "datasource") continue;
+    if (variable.type === "custom") {
+      values[variable.name] = current[0] ?? variable.query?.split(",")[0] ?? "";
+      continue;
+    }
+    const listed = await options(variable, values);
+    if (variable.includeAll && current.includes("$__all")) {
+      values[variable.name] = variable.allValue ?? `(${listed.map(escapeValue).join("|")})`;
+    } else {
+      const first = current[0] ?? listed[0];
+      if (first === undefined) throw new Error(`variable ${variable.name} lists no values`);
+      values[variable.name] = variable.multi ? `(${escapeValue(first)})` : escapeValue(first);
+    }
+  }
+  return values;
+}
 
 beforeAll(async () => {
   if (!enabled) return;
-  simulator = await startTestSimulator({ tenants: 30, pageSize: 10, driftPeriodMs: 1e12 });
+  simulator = await startTestSimulator({ tenants: TENANTS, pageSize: 10, driftPeriodMs: 1e12 });
   // One throttled answer, so the throttling panels have a series to show.
   simulator.injectFault({ endpoint: "history", status: 429, retryAfter: 0, times: 1 });
   const config = loadConfig(
     { listenAddress: "127.0.0.1:0", refreshInterval: "1h" },
-    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: PARTNER, AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
   );
   exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
   await exporter.poller.firstRefresh;
-  prometheus = await startPrometheus(new URL(exporter.url).host);
+  prometheus = await startPrometheus(new URL(exporter.url).host, { rules: RULES });
   const prom = prometheus;
   // Range functions need a few samples; refresh once more so the refresh histogram moves within the window.
   await eventually("three scrapes", async () => ((await prom.query(`count_over_time(up{job="${JOB}"}[1m]) >= 3`)).length > 0 ? true : undefined), 20_000);
   await exporter.poller.refreshNow();
   await eventually("a scrape after the second refresh", async () => ((await prom.query(`partner_security_exporter_refreshes_total{result="success"} == 2`)).length > 0 ? true : undefined), 20_000);
-  // Drilling into a tenant without any MFA policy gives every tenant panel something to show.
-  const tenant = (await prom.query("max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0"))[0]?.metric.customer_tenant_id;
-  if (!tenant) throw new Error("the simulated tenants all have an MFA policy; pick another seed");
-  variables = { job: JOB, instance: new URL(exporter.url).host, one_tenant: tenant, __rate_interval: "1m", __interval: "15s", __range: "5m" };
-}, 60_000);
+  // Then one refresh that fails on a lost permission, so the failure panels have something to show;
+  // the data of the last success stays and is still fresh.
+  simulator.injectFault({ endpoint: "securityScore", status: 403, times: 3 });
+  await exporter.poller.refreshNow();
+  simulator.clearFaults();
+  await eventually("a scrape after the failed refresh", async () => ((await prom.query('partner_security_exporter_refresh_failure_reason{reason="forbidden"} == 1')).length > 0 ? true : undefined), 20_000);
+  if ((await prom.query("max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0")).length === 0) throw new Error("the simulated tenants all have an MFA policy; pick another seed");
+  await eventually("the probe alert firing", async () => ((await prom.query(`ALERTS{alertname="${PROBE}",alertstate="firing"}`)).length > 0 ? true : undefined), 20_000);
+  for (const [file, dashboard] of dashboards) defaults[file] = await resolveDefaults(dashboard);
+}, 90_000);
 
 afterAll(async () => {
   await prometheus?.stop();
@@ -46,39 +123,77 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-/** Fills in the dashboard variables as Grafana would; the tenant variable as "All" or as one tenant. */
-function substitute(expr: string, tenant: "all" | "one"): string {
-  const values: Record<string, string> = { ...variables, customer_tenant_id: tenant === "all" ? ".+" : (variables.one_tenant ?? "") };
-  return expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? whole);
-}
-
-const queries = committedDashboards().flatMap(([file, dashboard]) => [
-  ...panelsOf(dashboard).flatMap((panel) => (panel.targets ?? []).map((target) => [`${file} / ${panel.title} / ${target.refId}`, target.expr ?? ""] as const)),
-  ...dashboard.templating.list
+type Case = [name: string, file: string, expr: string];
+const panelCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
+  panelsOf(dashboard).flatMap((panel) => (panel.targets ?? []).map((target): Case => [`${file} / ${panel.title} / ${target.refId}`, file, target.expr ?? ""])),
+);
+const variableCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
+  dashboard.templating.list
     .filter((variable) => variable.type === "query")
-    .map((variable) => {
+    .map((variable): Case => {
       // label_values(selector, label) holds data exactly when count by (label) (selector) does.
       const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? "");
-      return [`${file} / variable ${variable.name}`, match ? `count by (${match[2]}) (${match[1]})` : (variable.query ?? "")] as const;
+      return [`${file} / variable ${variable.name}`, file, match ? `count by (${match[2]}) (${match[1]})` : (variable.query ?? "")];
     }),
-]);
-type Case = [name: string, expr: string, tenant: "all" | "one"];
-const cases: Case[] = queries.flatMap(([name, expr]): Case[] =>
-  expr.includes("$customer_tenant_id")
-    ? [
-        [`${name} (all tenants)`, expr, "all"],
-        [`${name} (one tenant)`, expr, "one"],
-      ]
-    : [[name, expr, "all"]],
 );
 
+function panelExpr(file: string, title: string, refId: string): string {
+  const dashboard = dashboards.find(([name]) => name === file)?.[1];
+  const expr = dashboard && panelsOf(dashboard).find((panel) => panel.title === title)?.targets?.find((target) => target.refId === refId)?.expr;
+  if (!expr) throw new Error(`no query ${refId} of ${title} in ${file}`);
+  return expr;
+}
+
 describe.skipIf(!enabled)("every dashboard query against a real Prometheus that scraped the exporter", () => {
-  it.each(cases)("%s", async (_name, expr, tenant) => {
-    const running = prometheus;
-    if (!running) throw new Error("Prometheus did not start");
-    const promql = substitute(expr, tenant);
+  it("the variables resolve through the chain: the partner from the info metric, its job and instance, cluster and namespace matching anything", () => {
+    const values = defaults["partner-security-overview.json"] ?? {};
+    expect(values).toMatchObject({ cluster: ".*", namespace: ".*", partner: ".*", job: `(${escapeValue(JOB)})`, instance: `(${escapeValue(new URL(exporter?.url ?? "http://x").host)})` });
+    expect(defaults["partner-security-customers.json"]).toMatchObject({ limit: "20", customer_tenant_id: expect.stringMatching(/^\(.+\)$/) });
+  });
+
+  it("the partner variable lists the exporter's partner tenant", async () => {
+    const partner = dashboards[0]?.[1].templating.list.find((variable) => variable.name === "partner");
+    if (!partner) throw new Error("no partner variable");
+    expect(await options(partner, defaults[dashboards[0]?.[0] ?? ""] ?? {})).toEqual([PARTNER]);
+  });
+
+  it.each(variableCases)("%s lists values", async (_name, file, expr) => {
+    const promql = substitute(expr, defaults[file] ?? {});
     expect(promql).not.toContain("$");
-    const result = await running.query(promql);
+    expect((await running().query(promql)).length, promql).toBeGreaterThan(0);
+  });
+
+  it.each(panelCases)("%s returns data, and never one series per tenant", async (_name, file, expr) => {
+    const promql = substitute(expr, defaults[file] ?? {});
+    expect(promql).not.toContain("$");
+    const result = await running().query(promql);
     expect(result.length, promql).toBeGreaterThan(0);
+    // 30 simulated tenants, 20 shown by default: a query per tenant would return 30.
+    expect(result.length, promql).toBeLessThanOrEqual(20);
+  });
+
+  it("the worst-coverage table shows exactly the default 20 tenants, those with the lowest coverage", async () => {
+    const file = "partner-security-customers.json";
+    const coverage = panelExpr(file, "Customer tenants, worst MFA coverage first", "D");
+    const shown = await running().query(substitute(coverage, defaults[file] ?? {}));
+    expect(shown).toHaveLength(20);
+    const all = await running().query(substitute(/^bottomk\(\$limit, (.+)\)$/.exec(coverage)?.[1] ?? "", defaults[file] ?? {}));
+    expect(all).toHaveLength(TENANTS);
+    const worstShown = Math.max(...shown.map((series) => Number(series.value[1])));
+    const hidden = all.filter((series) => !shown.some((s) => s.metric.customer_tenant_id === series.metric.customer_tenant_id));
+    expect(hidden).toHaveLength(TENANTS - 20);
+    for (const series of hidden) expect(Number(series.value[1])).toBeGreaterThanOrEqual(worstShown);
+  });
+
+  it.each(dashboards)("%s: the stale-data banner reads fresh, and no data when no exporter is selected", async (file, dashboard) => {
+    const expr = dashboard.panels[0]?.targets?.[0]?.expr ?? "";
+    expect((await running().query(substitute(expr, defaults[file] ?? {}))).map((series) => series.value[1])).toEqual(["0"]);
+    expect((await running().query(substitute(expr, { ...defaults[file], job: "no-such-job" }))).map((series) => series.value[1])).toEqual(["2"]);
+  });
+
+  it.each(dashboards)("%s: the alert annotation shows the firing alert of the exporter's job, not other jobs, other teams or pending alerts", async (file, dashboard) => {
+    const expr = dashboard.annotations.list?.find((annotation) => annotation.expr?.startsWith("ALERTS"))?.expr ?? "";
+    const result = await running().query(substitute(expr, defaults[file] ?? {}));
+    expect(result.map((series) => [series.metric.alertname, series.metric.job])).toEqual([[PROBE, JOB]]);
   });
 });

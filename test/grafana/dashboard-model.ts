@@ -1,13 +1,53 @@
 import { readFileSync, readdirSync } from "node:fs";
 
 /** The parts of a dashboard JSON the tests read. */
+export interface StepJson {
+  value: number | null;
+  color: string;
+}
+export interface ThresholdsJson {
+  mode: string;
+  steps: StepJson[];
+}
+export interface MappingJson {
+  type: string;
+  options: Record<string, { text?: string; color?: string }>;
+}
+export interface ColorJson {
+  mode: string;
+  fixedColor?: string;
+}
+/** The field options the tests judge; defaults and overrides both set them. */
+export interface FieldJson {
+  unit?: string;
+  min?: number;
+  max?: number;
+  color?: ColorJson;
+  thresholds?: ThresholdsJson;
+  mappings?: MappingJson[];
+  cellType?: string;
+}
+export interface OverrideJson {
+  matcher: { id: string; options?: string };
+  properties: Array<{ id: string; value?: unknown }>;
+}
+export interface TargetJson {
+  expr?: string;
+  refId?: string;
+  legendFormat?: string;
+  datasource?: { uid?: string };
+  format?: string;
+  instant?: boolean;
+}
 export interface PanelJson {
   type: string;
   title?: string;
   description?: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
   datasource?: { type?: string; uid?: string };
-  targets?: Array<{ expr?: string; refId?: string; datasource?: { uid?: string }; format?: string; instant?: boolean }>;
-  fieldConfig?: { defaults?: { unit?: string } };
+  options?: { colorMode?: string; textMode?: string };
+  targets?: TargetJson[];
+  fieldConfig?: { defaults?: Omit<FieldJson, "cellType"> & { custom?: { cellOptions?: { type?: string } } }; overrides?: OverrideJson[] };
   panels?: PanelJson[];
 }
 export interface VariableJson {
@@ -17,6 +57,15 @@ export interface VariableJson {
   datasource?: { uid?: string };
   multi?: boolean;
   includeAll?: boolean;
+  allValue?: string;
+  current?: { text: string | string[]; value: string | string[] };
+}
+export interface AnnotationJson {
+  name: string;
+  enable: boolean;
+  datasource?: { type?: string; uid?: string };
+  expr?: string;
+  titleFormat?: string;
 }
 export interface DashboardJson {
   uid: string;
@@ -25,6 +74,7 @@ export interface DashboardJson {
   tags: string[];
   links: Array<{ type: string; tags: string[] }>;
   templating: { list: VariableJson[] };
+  annotations: { list?: AnnotationJson[] };
   panels: PanelJson[];
 }
 
@@ -48,4 +98,71 @@ export function exprsOf(dashboard: DashboardJson): string[] {
 /** Metric names in a PromQL expression (the project's and the process metrics). */
 export function metricNames(expr: string): string[] {
   return [...expr.matchAll(/\b((?:partner_security|process|nodejs)_[a-z0-9_]+)\b/g)].map((match) => match[1] ?? "");
+}
+
+function applyProperties(into: FieldJson, properties: OverrideJson["properties"]): FieldJson {
+  const field: FieldJson = { ...into };
+  for (const { id, value } of properties) {
+    if (id === "unit") field.unit = value as string;
+    else if (id === "color") field.color = value as ColorJson;
+    else if (id === "thresholds") field.thresholds = value as ThresholdsJson;
+    else if (id === "mappings") field.mappings = value as MappingJson[];
+    else if (id === "custom.cellOptions") field.cellType = (value as { type?: string }).type;
+  }
+  return field;
+}
+
+function defaultsOf(panel: PanelJson): FieldJson {
+  const { custom, ...defaults } = panel.fieldConfig?.defaults ?? {};
+  return { ...defaults, cellType: custom?.cellOptions?.type };
+}
+
+/** A legend as a display name, its {{label}} parts filled with sample values. */
+function displayName(legend: string): string {
+  return legend.replace(/\{\{\s*(\w+)\s*\}\}/g, (_whole, label: string) => `<${label}>`);
+}
+
+/**
+ * The field options the fields of one query end up with, as Grafana applies them: the defaults,
+ * then every override whose matcher (query, name or regexp of the display name) selects them.
+ */
+export function fieldOf(panel: PanelJson, target: TargetJson): FieldJson {
+  const name = displayName(target.legendFormat ?? "");
+  return (panel.fieldConfig?.overrides ?? []).reduce((field, override) => {
+    const { id, options = "" } = override.matcher;
+    const matches = (id === "byFrameRefID" && options === target.refId) || (id === "byName" && options === name) || (id === "byRegexp" && new RegExp(`^(?:${options})$`).test(name));
+    return matches ? applyProperties(field, override.properties) : field;
+  }, defaultsOf(panel));
+}
+
+/** The options of a table column, by its (renamed) display name. */
+export function columnOf(panel: PanelJson, column: string): FieldJson {
+  return (panel.fieldConfig?.overrides ?? []).reduce((field, override) => {
+    const { id, options = "" } = override.matcher;
+    const matches = (id === "byName" && options === column) || (id === "byRegexp" && new RegExp(`^(?:${options})$`).test(column));
+    return matches ? applyProperties(field, override.properties) : field;
+  }, defaultsOf(panel));
+}
+
+/** Grafana's thresholds when a panel sets none: base green, red from 80. */
+export const GRAFANA_DEFAULT_THRESHOLDS: ThresholdsJson = { mode: "absolute", steps: [{ value: null, color: "green" }, { value: 80, color: "red" }] };
+
+/**
+ * The colour Grafana draws `value` in: a value mapping's colour first, else by the field's colour
+ * mode (thresholds when unset, falling back to Grafana's default thresholds), else the fixed colour.
+ */
+export function colourAt(field: FieldJson, value: number): string {
+  for (const mapping of field.mappings ?? []) {
+    const color = mapping.type === "value" ? mapping.options[String(value)]?.color : undefined;
+    if (color) return color;
+  }
+  if (field.color?.mode === "fixed") return field.color.fixedColor ?? "";
+  const steps = (field.thresholds ?? GRAFANA_DEFAULT_THRESHOLDS).steps;
+  return steps.reduce((color, step) => (step.value === null || value >= step.value ? step.color : color), steps[0]?.color ?? "");
+}
+
+/** Every value mapping of a panel (defaults and overrides) as [value, text, colour]. */
+export function mappingsOf(panel: PanelJson): Array<[string, string, string]> {
+  const lists = [panel.fieldConfig?.defaults?.mappings ?? [], ...(panel.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((p) => p.id === "mappings").map((p) => p.value as MappingJson[]))];
+  return lists.flat().flatMap((mapping) => Object.entries(mapping.options).map(([value, { text = "", color = "" }]): [string, string, string] => [value, text, color]));
 }

@@ -12,24 +12,26 @@ describe("dashboards as code", () => {
   it("the committed JSON is exactly what `npm run dashboards` generates", () => {
     const generated = buildDashboards();
     expect(Object.keys(generated).sort()).toEqual(dashboards.map(([file]) => file));
-    for (const [file, dashboard] of Object.entries(generated)) {
-      expect(readFileSync(new URL(file, DASHBOARD_DIR), "utf8"), `${file} is stale: run npm run dashboards`).toBe(serialize(dashboard));
+    for (const [file, generatedDashboard] of Object.entries(generated)) {
+      expect(readFileSync(new URL(file, DASHBOARD_DIR), "utf8"), `${file} is stale: run npm run dashboards`).toBe(serialize(generatedDashboard));
     }
   });
 
   it("has unique uids and links the three dashboards by tag", () => {
     expect(new Set(dashboards.map(([, d]) => d.uid)).size).toBe(3);
-    for (const [, dashboard] of dashboards) {
-      expect(dashboard.tags).toContain("partner-security");
-      expect(dashboard.links).toContainEqual(expect.objectContaining({ type: "dashboards", tags: ["partner-security"] }));
+    for (const [, d] of dashboards) {
+      expect(d.tags).toContain("partner-security");
+      expect(d.links).toContainEqual(expect.objectContaining({ type: "dashboards", tags: ["partner-security"] }));
     }
   });
 });
 
+const SELECTOR = /\b((?:partner_security|process|nodejs)_[a-z0-9_]+)(\{[^}]*\})?/g;
+
 // The rules of Grafana's dashboard-linter that apply here, checked directly: the linter itself
 // cannot be installed on these machines (its Go module is refused by the module proxy).
-describe.each(dashboards)("%s follows the dashboard-linter rules", (_file, dashboard) => {
-  const variables = dashboard.templating.list;
+describe.each(dashboards)("%s follows the dashboard-linter rules", (_file, d) => {
+  const variables = d.templating.list;
 
   it("template-datasource-rule: a `datasource` variable of type prometheus", () => {
     expect(variables.find((v) => v.name === "datasource")).toMatchObject({ type: "datasource", query: "prometheus" });
@@ -40,33 +42,61 @@ describe.each(dashboards)("%s follows the dashboard-linter rules", (_file, dashb
   });
 
   it("panel-datasource-rule: every panel and target queries ${datasource}", () => {
-    for (const panel of panelsOf(dashboard)) {
-      expect(panel.datasource?.uid, panel.title).toBe("${datasource}");
-      for (const target of panel.targets ?? []) expect(target.datasource?.uid, panel.title).toBe("${datasource}");
+    for (const p of panelsOf(d)) {
+      expect(p.datasource?.uid, p.title).toBe("${datasource}");
+      for (const target of p.targets ?? []) expect(target.datasource?.uid, p.title).toBe("${datasource}");
     }
   });
 
   it("panel-title-description-rule and panel-units-rule: every panel has a title, a description and a unit", () => {
-    for (const panel of panelsOf(dashboard)) {
-      expect(panel.title?.length, JSON.stringify(panel.title)).toBeGreaterThan(3);
-      expect(panel.description?.length, panel.title).toBeGreaterThan(20);
-      expect(panel.fieldConfig?.defaults?.unit, panel.title).toBeTruthy();
+    for (const p of panelsOf(d)) {
+      expect(p.title?.length, JSON.stringify(p.title)).toBeGreaterThan(3);
+      expect(p.description?.length, p.title).toBeGreaterThan(20);
+      expect(p.fieldConfig?.defaults?.unit, p.title).toBeTruthy();
     }
   });
 
-  it("target-job-rule and target-instance-rule: every selector filters by $job and $instance", () => {
-    for (const expr of exprsOf(dashboard)) {
-      for (const match of expr.matchAll(/\b((?:partner_security|process|nodejs)_[a-z0-9_]+)(\{[^}]*\})?/g)) {
-        expect(match[2], `${match[1]} in ${expr}`).toContain('job=~"$job"');
-        expect(match[2], `${match[1]} in ${expr}`).toContain('instance=~"$instance"');
+  it("target-job-rule and target-instance-rule: every selector of a panel or the tenant variable filters by $cluster, $namespace, $job and $instance", () => {
+    const tenantVariable = variables.filter((v) => v.name === "customer_tenant_id").map((v) => v.query ?? "");
+    for (const expr of [...exprsOf(d), ...tenantVariable]) {
+      for (const match of expr.matchAll(SELECTOR)) {
+        for (const matcher of ['cluster=~"$cluster"', 'namespace=~"$namespace"', 'job=~"$job"', 'instance=~"$instance"']) expect(match[2], `${match[1]} in ${expr}`).toContain(matcher);
       }
     }
   });
 
   it("target-rate-interval-rule: range functions use $__rate_interval", () => {
-    for (const expr of exprsOf(dashboard)) {
+    for (const expr of exprsOf(d)) {
       for (const match of expr.matchAll(/\b(rate|irate|increase)\([^[]*\[([^\]]+)\]/g)) expect(match[2], expr).toBe("$__rate_interval");
     }
+  });
+});
+
+describe.each(dashboards)("%s: variables", (_file, d) => {
+  const variables = d.templating.list;
+  const byName = (name: string) => variables.find((v) => v.name === name);
+  const ALL = { text: ["All"], value: ["$__all"] };
+
+  it("cluster and namespace come from the exporter's series, chained, and their All also matches a Prometheus without those labels", () => {
+    expect(byName("cluster")).toMatchObject({ type: "query", query: "label_values(partner_security_exporter_build_info, cluster)", includeAll: true, allValue: ".*", current: ALL });
+    expect(byName("namespace")).toMatchObject({ type: "query", query: 'label_values(partner_security_exporter_build_info{cluster=~"$cluster"}, namespace)', includeAll: true, allValue: ".*", current: ALL });
+    // An absent label reads as "": only a pattern that matches "" keeps such series.
+    expect(new RegExp(`^(?:${byName("cluster")?.allValue ?? ""})$`).test("")).toBe(true);
+  });
+
+  it("partner lists the partner tenants of partner_security_exporter_partner_info; job and instance are chained on it", () => {
+    expect(byName("partner")).toMatchObject({ query: 'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace"}, partner_tenant_id)', includeAll: true, current: ALL });
+    expect(byName("job")?.query).toBe('label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner"}, job)');
+    expect(byName("instance")?.query).toBe('label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner",job=~"$job"}, instance)');
+    // With a custom allValue ("All" = ".+") the panels would select every exporter whatever the partner.
+    expect(byName("job")?.allValue).toBeUndefined();
+    expect(byName("instance")?.allValue).toBeUndefined();
+  });
+
+  it("every variable a query uses is defined before it (the chain resolves in order)", () => {
+    variables.forEach((variable, index) => {
+      for (const [, used] of (variable.query ?? "").matchAll(/\$(\w+)/g)) expect(variables.slice(0, index).map((v) => v.name), `${variable.name} uses $${used}`).toContain(used);
+    });
   });
 });
 
