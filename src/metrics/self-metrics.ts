@@ -122,7 +122,11 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
   }
   for (const set of sets) {
-    for (const endpoint of ENDPOINTS) set.retries.inc({ endpoint }, 0);
+    for (const endpoint of ENDPOINTS) {
+      set.retries.inc({ endpoint }, 0);
+      // Throttling is alerted on with increase(): a series that exists before the first 429 counts it.
+      set.requests.inc({ endpoint, code: "429" }, 0);
+    }
     set.refreshes.inc({ result: "success" }, 0);
     for (const reason of REFRESH_FAILURE_REASONS) {
       set.refreshes.inc({ result: "failure", reason }, 0);

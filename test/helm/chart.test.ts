@@ -267,7 +267,9 @@ describe.skipIf(!enabled)("the ServiceMonitor", () => {
   });
 
   it.each([
-    ["a jobLabel the Service does not carry", ["--set", "serviceMonitor.jobLabel=app"], 'serviceMonitor.jobLabel "app" is not a label of the Service'],
+    ["a jobLabel the Service does not carry", ["--set", "serviceMonitor.jobLabel=app"], "/serviceMonitor/jobLabel"],
+    // The chart's version label changes with every upgrade, and with it every alert's identity.
+    ["a jobLabel that changes with an upgrade", ["--set", "serviceMonitor.jobLabel=app.kubernetes.io/version"], "/serviceMonitor/jobLabel"],
     ["another namespace with TLS or basic auth on /metrics", ["-f", join(CHART, "ci", "web-config-values.yaml"), "--set", "serviceMonitor.namespace=monitoring"], "serviceMonitor.namespace must be the release namespace"],
     ["a negative sampleLimit", ["--set", "serviceMonitor.sampleLimit=-1"], "sampleLimit"],
   ])("refuses %s", (_name, args, message) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
+import { ENDPOINTS, REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
 import type { ExpositionFormat } from "../../src/metrics/render.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 import type { SelfMetrics } from "../../src/metrics/self-metrics.js";
@@ -10,6 +10,7 @@ const REFRESHES = "partner_security_exporter_refreshes_total";
 const REASON = "partner_security_exporter_refresh_failure_reason";
 const CONSECUTIVE = "partner_security_exporter_refresh_consecutive_failures";
 const PARTNER = "partner_security_exporter_partner_info";
+const REQUESTS = "partner_security_exporter_graph_requests_total";
 
 function selfMetrics(): SelfMetrics {
   return createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
@@ -37,6 +38,15 @@ describe.each(FORMATS)("the exporter's refresh metrics (%s)", (format) => {
     expect(seriesLines(text).filter((line) => line.startsWith(`${REFRESHES}{result="failure"}`))).toEqual([]);
     expect(sampleValue(text, CONSECUTIVE)).toBe(0);
     expect(seriesLines(text).filter((line) => line.startsWith(`${PARTNER}{`))).toEqual([`${PARTNER}{partner_tenant_id=""} 1`]);
+  });
+
+  it("has a 429 series at 0 for every endpoint before any request, so increase() counts the first throttled answer", async () => {
+    const self = selfMetrics();
+    for (const endpoint of ENDPOINTS) expect(sampleValue(await render(self, format), REQUESTS, { endpoint, code: "429" }), endpoint).toBe(0);
+    self.graphAttempt({ endpoint: "history", code: "429", seconds: 0.1 });
+    const text = await render(self, format);
+    expect(sampleValue(text, REQUESTS, { endpoint: "history", code: "429" })).toBe(1);
+    expect(sampleValue(text, REQUESTS, { endpoint: "securityScore", code: "429" })).toBe(0);
   });
 
   it("counts failures by reason, flags the last reason and counts failures since the last success", async () => {
