@@ -27,10 +27,12 @@ export interface AlertsConfig {
   readonly PartnerSecurityExporterDown: Base;
   readonly PartnerSecurityExporterAbsent: Base;
   readonly PartnerSecurityExporterRefreshFailing: Base & { readonly failures: number };
-  readonly PartnerSecurityExporterAccessDenied: Base;
+  /** `tokenFailures`: refreshes in a row that must fail for want of a token (an Entra ID outage fails one too). */
+  readonly PartnerSecurityExporterAccessDenied: Base & { readonly tokenFailures: number };
   readonly PartnerSecurityExporterDataStale: Base & { readonly intervals: number };
   readonly PartnerSecurityExporterGraphThrottled: Base & { readonly window: string };
   readonly PartnerSecurityExporterEndpointUnavailable: Base;
+  readonly PartnerSecurityExporterValidationWarnings: Base;
 }
 
 export type AlertName = keyof AlertsConfig;
@@ -67,10 +69,11 @@ export const DEFAULT_CONFIG: RulesConfig = {
     PartnerSecurityExporterDown: { enabled: true, severity: "critical", for: "5m" },
     PartnerSecurityExporterAbsent: { enabled: true, severity: "critical", for: "10m" },
     PartnerSecurityExporterRefreshFailing: { enabled: true, severity: "warning", for: "0m", failures: 2 },
-    PartnerSecurityExporterAccessDenied: { enabled: true, severity: "warning", for: "0m" },
+    PartnerSecurityExporterAccessDenied: { enabled: true, severity: "warning", for: "0m", tokenFailures: 2 },
     PartnerSecurityExporterDataStale: { enabled: true, severity: "warning", for: "5m", intervals: 2 },
     PartnerSecurityExporterGraphThrottled: { enabled: true, severity: "warning", for: "2h", window: "1h" },
     PartnerSecurityExporterEndpointUnavailable: { enabled: true, severity: "warning", for: "1h" },
+    PartnerSecurityExporterValidationWarnings: { enabled: true, severity: "warning", for: "1h" },
   },
 };
 
@@ -111,6 +114,7 @@ const SETTING_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> = {
   window: RANGE,
   thresholdHours: decimal({ exclusiveMinimum: 0 }),
   failures: { type: "integer", minimum: 1 },
+  tokenFailures: { type: "integer", minimum: 1 },
   intervals: decimal({ exclusiveMinimum: 0 }),
 };
 

@@ -69,6 +69,8 @@ const TENANT_POLICY = "partner_customer:partner_security_customer_mfa_policy_ena
 const TENANT_COVERAGE = "partner_customer:partner_security_customer_mfa_coverage:ratio";
 const TENANTS_COMPLIANT = "partner:partner_security_customer_tenants_mfa_compliant_per_total:ratio";
 const RESPONSE_TIME = "partner:partner_security_alert_average_response_time_seconds:max";
+const ENDPOINT_AVAILABLE = "partner_endpoint:partner_security_exporter_endpoint_available:max";
+const VALIDATION_WARNINGS = "partner:partner_security_exporter_validation_warnings:max";
 
 const score: RuleGroup = {
   name: "partner-security-score",
@@ -90,7 +92,7 @@ const score: RuleGroup = {
       // The 7d maximum of one recorded series per partner: cheap, and a reschedule does not reset it.
       expr: t`max_over_time(${sel(SCORE)}[${setting("window")}]) - ${bridged(SCORE)} >= ${setting("points")}`,
       summary: t`Partner security score dropped by {{ $value }} points within ${setting("window")}`,
-      description: t`The partner security score${PARTNER} is {{ $value }} points below its highest value of the last ${setting("window")}. A requirement has probably become noncompliant; see the PartnerSecurityRequirementNoncompliant alerts for which one and how to fix it. This alert ends when the score recovers or the drop is ${setting("window")} old; a score that stays low is PartnerSecurityScoreLow's.`,
+      description: t`The partner security score${PARTNER} is {{ $value }} points below its highest value of the last ${setting("window")}. A requirement has probably become noncompliant; see the PartnerSecurityRequirementNoncompliant alerts for which one and how to fix it. This alert ends when the score recovers, and also once the drop is ${setting("window")} old with the score still down: a resolved notification then means the drop is older than ${setting("window")}, not that it is fixed. The level is watched by PartnerSecurityScoreLow, PartnerSecurityRequirementNoncompliant and the overview dashboard.`,
     },
   ],
 };
@@ -164,13 +166,13 @@ const customers: RuleGroup = {
 and
 ${bridged(TENANT_POLICY, setting("window"))} == 1`,
       summary: t`Customer tenant {{ $labels.customer_tenant_id }} lost its MFA policy`,
-      description: t`Customer tenant {{ $labels.customer_tenant_id }}${PARTNER} had an MFA policy (security defaults, Conditional Access or per-user MFA) ${setting("window")} ago and has none now. Turn MFA back on for its users, or find out who turned it off. The alert ends when a policy is back, or ${setting("window")} after the loss; the Customer tenants dashboard lists every tenant without a policy.`,
+      description: t`Customer tenant {{ $labels.customer_tenant_id }}${PARTNER} had an MFA policy (security defaults, Conditional Access or per-user MFA) ${setting("window")} ago and has none now. Turn MFA back on for its users, or find out who turned it off. The alert ends when a policy is back, and also ${setting("window")} after the loss with the tenant still without one: a resolved notification then means the loss is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard lists every tenant without a policy.`,
     },
     {
       alert: "PartnerSecurityCustomerMfaCoverageDropped",
       expr: t`${bridged(TENANT_COVERAGE, setting("window"))} - ${bridged(TENANT_COVERAGE)} >= ${setting("threshold")}`,
       summary: t`MFA coverage of customer tenant {{ $labels.customer_tenant_id }} fell by {{ $value | humanizePercentage }}`,
-      description: t`The share of MFA-compliant users (admins and non-admins) of customer tenant {{ $labels.customer_tenant_id }}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant.`,
+      description: t`The share of MFA-compliant users (admins and non-admins) of customer tenant {{ $labels.customer_tenant_id }}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant. The alert ends ${setting("window")} after the fall even if the coverage stays low: a resolved notification then means the fall is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard shows each tenant's coverage.`,
     },
     {
       alert: "PartnerSecurityCustomerMfaComplianceLow",
@@ -203,8 +205,9 @@ const exporter: RuleGroup = {
     {
       alert: "PartnerSecurityExporterDown",
       expr: t`${sel("up")} == 0`,
-      summary: t`partner-security-exporter {{ $labels.instance }} is down`,
-      description: t`Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }}; no partner security data is collected. Check the pod or process and its logs.`,
+      // Under prometheus-operator `instance` is only the pod's IP: the pod's name says which one.
+      summary: t`partner-security-exporter {{ with $labels.pod }}pod {{ . }}{{ else }}{{ $labels.instance }}{{ end }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }} is down`,
+      description: t`Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }}; no partner security data is collected. The target's error on Prometheus' targets page says why (a sample limit exceeded or a scrape timeout also make up 0). Then check the pod{{ with $labels.pod }} (kubectl -n {{ $labels.namespace }} describe pod {{ . }}; kubectl -n {{ $labels.namespace }} logs {{ . }}){{ else }} or process and its logs{{ end }}.`,
     },
     {
       alert: "PartnerSecurityExporterAbsent",
@@ -224,9 +227,21 @@ absent(${sel("up")})`,
     },
     {
       alert: "PartnerSecurityExporterAccessDenied",
-      expr: t`${partnerLevel(sel("partner_security_exporter_refresh_failure_reason", 'reason=~"token|unauthorized|forbidden"'))} == 1`,
-      summary: t`partner-security-exporter is denied access to Microsoft Graph ({{ $labels.reason }})`,
-      description: t`The last refresh of {{ $labels.job }}${PARTNER} failed with reason {{ $labels.reason }}: {{ if eq $labels.reason "token" }}no token from Entra ID (client secret or certificate expired or wrong, federated credential not matching the service account){{ else if eq $labels.reason "unauthorized" }}Graph rejected the token (401: expired, revoked or for another tenant){{ else }}Graph refused the request (403: the PartnerSecurity.Read.All application permission is missing or lacks admin consent){{ end }}. It will not pass by itself; the last good data is still served.`,
+      // 401 and 403 within one refresh. No token: also an Entra ID outage (token endpoint 5xx or
+      // unreachable, not retried), so only once `tokenFailures` refreshes in a row have failed.
+      expr: t`${partnerLevel(
+        t`(
+  ${sel("partner_security_exporter_refresh_failure_reason", 'reason=~"unauthorized|forbidden"')} == 1
+  or
+  (
+    ${sel("partner_security_exporter_refresh_failure_reason", 'reason="token"')} == 1
+    and on (job, instance)
+    ${sel("partner_security_exporter_refresh_consecutive_failures")} >= ${setting("tokenFailures")}
+  )
+)`,
+      )} == 1`,
+      summary: t`partner-security-exporter {{ if eq $labels.reason "token" }}gets no token from Entra ID{{ else }}is denied access to Microsoft Graph ({{ $labels.reason }}){{ end }}`,
+      description: t`{{ if eq $labels.reason "token" }}The last ${setting("tokenFailures")} or more refreshes of {{ $labels.job }}${PARTNER} failed in a row for want of a token from Entra ID (reason token): the client secret or certificate expired or is wrong, the federated credential does not match the service account, or Entra ID's token endpoint is unreachable or answering 5xx. An Entra ID outage passes by itself (check its service health); a bad credential does not: an AADSTS code in the exporter's log line "refresh failed" means the credential.{{ else if eq $labels.reason "unauthorized" }}The last refresh of {{ $labels.job }}${PARTNER} failed with reason unauthorized: Graph rejected the token, a freshly acquired one too (401: revoked, or for another tenant). This does not pass by itself.{{ else }}The last refresh of {{ $labels.job }}${PARTNER} failed with reason forbidden: Graph refused the request (403: the PartnerSecurity.Read.All application permission is missing or lacks admin consent). This does not pass by itself.{{ end }} The last good data is still served.`,
     },
     {
       alert: "PartnerSecurityExporterDataStale",
@@ -244,15 +259,30 @@ absent(${sel("up")})`,
       alert: "PartnerSecurityExporterGraphThrottled",
       // The Graph endpoint is `endpoint`, or `exported_endpoint` where the scrape sets its own `endpoint` (prometheus-operator).
       expr: t`${partnerLevel(t`increase(${sel("partner_security_exporter_graph_requests_total", 'code="429"')}[${setting("window")}])`, { aggregate: "sum", without: `${POD_LABELS}, exported_endpoint, code` })} > 0`,
-      summary: t`Microsoft Graph has been throttling partner-security-exporter for ${setting("for")}`,
-      description: t`Graph answered {{ $value | printf "%.0f" }} requests of {{ $labels.job }}${PARTNER} with 429 in the last ${setting("window")}, and has kept throttling for ${setting("for")}. Lengthen PSE_REFRESH_INTERVAL, or check what else uses the same app registration.`,
+      // At least one 429 in every `window` for `for`: a 429 now and then an hour apart is enough, no steady stream needed.
+      summary: t`Microsoft Graph has throttled partner-security-exporter at least once in every ${setting("window")} for ${setting("for")}`,
+      description: t`Graph has answered {{ $labels.job }}${PARTNER} with 429 (throttled) at least once in every ${setting("window")} for ${setting("for")} (429 answers in the last ${setting("window")}: about {{ $value | printf "%.0f" }}). The exporter retries them after Retry-After, so refreshes mostly still succeed, but throttling that keeps coming back means the app registration asks too much: lengthen PSE_REFRESH_INTERVAL, or check what else uses the same app registration.`,
+    },
+    {
+      record: ENDPOINT_AVAILABLE,
+      usedBy: ["PartnerSecurityExporterEndpointUnavailable"],
+      // `endpoint` is kept: it names the Graph endpoint unless the scrape renamed it to exported_endpoint
+      // (prometheus-operator's `endpoint` is the port name, the same for every pod).
+      expr: partnerLevel(sel("partner_security_exporter_endpoint_available"), { without: "instance, pod, container" }),
     },
     {
       alert: "PartnerSecurityExporterEndpointUnavailable",
-      // `endpoint` is kept: it names the Graph endpoint unless the scrape renamed it to exported_endpoint.
-      expr: t`${partnerLevel(sel("partner_security_exporter_endpoint_available"), { without: "instance, pod, container" })} == 0`,
+      expr: t`${bridged(ENDPOINT_AVAILABLE)} == 0`,
       summary: t`Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }} is unavailable`,
       description: t`Microsoft Graph answers 404 for the partner security endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER}, so its metrics are missing; the other endpoints are still exported. This is a known Graph issue for /history and /requirements on some CSP tenants.`,
+    },
+    { record: VALIDATION_WARNINGS, usedBy: ["PartnerSecurityExporterValidationWarnings"], expr: partnerLevel(sel("partner_security_exporter_validation_warnings")) },
+    {
+      alert: "PartnerSecurityExporterValidationWarnings",
+      // The refresh succeeds with what it understood: without this alert a changed beta format is silent.
+      expr: t`${bridged(VALIDATION_WARNINGS)} > 0`,
+      summary: t`partner-security-exporter left out {{ $value }} values of Microsoft Graph's answers it did not understand`,
+      description: t`The last successful refresh of {{ $labels.job }}${PARTNER} dropped {{ $value }} fields or values of Microsoft Graph's (beta) answers it did not understand: Graph's response format has probably changed. Their series are left out, so dashboards miss them and posture alerts on them may have resolved without anything having been fixed. The exporter's log line "Graph data not fully understood" names each one; open an issue for partner-security-exporter with those lines, and upgrade once a release reads the new format.`,
     },
   ],
 };

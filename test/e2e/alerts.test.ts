@@ -118,7 +118,7 @@ describe.skipIf(!haveTools)("alerts from simulator to Alertmanager", () => {
 });
 
 describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.example.yml in a real Alertmanager", () => {
-  it("lets the exporter's own alerts inhibit the ones they make meaningless, for the same exporter (namespace, job, service) only", async () => {
+  it("lets the exporter's own alerts inhibit the ones they make meaningless, for the same exporter (cluster, namespace, job, service) only", async () => {
     alertmanager = await startAlertmanager(ALERTMANAGER_EXAMPLE);
     const am = alertmanager;
     const endsAt = new Date(Date.now() + 3_600_000).toISOString();
@@ -127,6 +127,7 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
     const alerts = [
       { alertname: "PartnerSecurityExporterDown", severity: "critical", ...exporterLabels("down"), instance: "10.0.0.1:9717", pod: "pse-0", endpoint: "http", container: "exporter" },
       { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityExporterValidationWarnings", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1" },
       // absent() keeps the selector's matchers: the chart's default names job, namespace and service.
       { alertname: "PartnerSecurityExporterAbsent", severity: "critical", ...exporterLabels("absent") },
       { alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", severity: "warning", ...exporterLabels("absent"), partner_tenant_id: "p1", customer_tenant_id: "t1" },
@@ -134,6 +135,14 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
       { alertname: "PartnerSecurityRequirementNoncompliant", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1", requirement_id: "r1", requirement_type: "mfaEnforcedForAdmins" },
       { alertname: "PartnerSecurityExporterAccessDenied", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1", reason: "forbidden" },
       { alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityExporterDataStale", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1" },
+      // Validation warnings silence nothing: the data is current, only part of it was left out.
+      { alertname: "PartnerSecurityExporterValidationWarnings", severity: "warning", ...exporterLabels("changed"), partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("changed"), partner_tenant_id: "p1" },
+      // The same namespace, job and Service in two clusters: the exporter down in cluster a silences only cluster a's alerts.
+      { alertname: "PartnerSecurityExporterDown", severity: "critical", ...exporterLabels("clustered"), cluster: "a", instance: "10.0.0.2:9717", pod: "pse-1", endpoint: "http", container: "exporter" },
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("clustered"), cluster: "a", partner_tenant_id: "p4" },
+      { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("clustered"), cluster: "b", partner_tenant_id: "p4" },
       // No source in this namespace: a Down elsewhere does not silence it.
       { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("healthy"), partner_tenant_id: "p2" },
       // Another partner's release in the "down" namespace: same job, its own Service.
@@ -146,21 +155,35 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
     });
     expect(response.status).toBe(200);
 
+    // Alertmanager takes sources in as they arrive: wait until every expected inhibition holds.
+    const suppressed: Array<Record<string, string>> = [
+      { alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityExporterDataStale", namespace: "denied" },
+      { alertname: "PartnerSecurityScoreLow", namespace: "clustered", cluster: "a" },
+    ];
     const states = await eventually("the inhibitions applied", async () => {
       const got = await am.alerts();
-      if (got.length < alerts.length || matching(got, { alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" })?.status.state !== "suppressed") return undefined;
+      if (got.length < alerts.length || suppressed.some((labels) => matching(got, labels)?.status.state !== "suppressed")) return undefined;
       return got;
     });
     const state = (labels: Record<string, string>) => matching(states, labels)?.status;
     const fingerprint = (labels: Record<string, string>) => matching(states, labels)?.fingerprint;
 
-    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterDown" })] });
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterDown", namespace: "down" })] });
     expect(state({ alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", namespace: "absent" })?.state).toBe("suppressed");
     expect(state({ alertname: "PartnerSecurityRequirementNoncompliant", namespace: "failing" })?.state).toBe("suppressed");
     expect(state({ alertname: "PartnerSecurityExporterRefreshFailing", namespace: "denied" })?.state).toBe("suppressed");
+    // One expired secret: AccessDenied, not also DataStale.
+    expect(state({ alertname: "PartnerSecurityExporterDataStale", namespace: "denied" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterAccessDenied" })] });
+    expect(state({ alertname: "PartnerSecurityExporterValidationWarnings", namespace: "down" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityExporterValidationWarnings", namespace: "changed" })?.state).toBe("active");
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "changed" })?.state).toBe("active");
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "clustered", cluster: "a" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterDown", cluster: "a" })] });
+    expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "clustered", cluster: "b" })?.state).toBe("active");
     expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "healthy" })?.state).toBe("active");
     expect(state({ alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p3" })?.state).toBe("active");
     for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent", "PartnerSecurityExporterAccessDenied"]) expect(state({ alertname: source })?.state, source).toBe("active");
+    expect(state({ alertname: "PartnerSecurityExporterDown", cluster: "a" })?.state).toBe("active");
     expect(state({ alertname: "PartnerSecurityExporterRefreshFailing", namespace: "failing" })?.state).toBe("active");
   });
 });

@@ -69,8 +69,10 @@ describe("prometheus/alerts.yml", () => {
     for (const test of posture) for (const alert of test.exp_alerts) for (const label of [...POD_LABELS, "action_url", "help_url"]) expect(alert.exp_labels, test.alertname).not.toHaveProperty(label);
   });
 
-  it("reads posture from partner-level recorded series, bridged over a reschedule's gap", () => {
-    for (const rule of alerts.filter((alert) => !EXPORTER_ALERTS.test(alert.alert))) {
+  it("reads posture, unavailable endpoints and validation warnings from partner-level recorded series, bridged over a reschedule's gap", () => {
+    const bridged = alerts.filter((alert) => !EXPORTER_ALERTS.test(alert.alert) || /^PartnerSecurityExporter(EndpointUnavailable|ValidationWarnings)$/.test(alert.alert));
+    expect(bridged.length).toBe(ALERT_NAMES.filter((name) => !EXPORTER_ALERTS.test(name)).length + 2);
+    for (const rule of bridged) {
       expect(rule.expr, rule.alert).toMatch(/last_over_time\(partner[a-z_]*:[a-z_]+:[a-z_]+\{/);
       expect(rule.expr, rule.alert).not.toMatch(/(^|[^:a-z_])partner_security_[a-z_]+\{/);
     }
@@ -80,9 +82,12 @@ describe("prometheus/alerts.yml", () => {
     const records = recordsOf(file);
     expect(records.length).toBeGreaterThan(0);
     for (const rule of records) {
-      expect(rule.record).toMatch(/^(partner|partner_requirement|partner_customer):partner_security_[a-z_]+:[a-z_0-9]+$/);
-      // "partner": the per-pod labels aggregated away after the partner's name was joined on.
-      expect(rule.expr, rule.record).toMatch(/^max without \(instance, pod, container, endpoint[,)]/);
+      expect(rule.record).toMatch(/^(partner|partner_requirement|partner_customer|partner_endpoint):partner_security_[a-z_]+:[a-z_0-9]+$/);
+      // "partner": the per-pod labels aggregated away after the partner's name was joined on. Per
+      // Graph endpoint, `endpoint` stays: it is the Graph endpoint, or under prometheus-operator the
+      // port name (the same for every pod) beside exported_endpoint.
+      const podLabels = rule.record.startsWith("partner_endpoint:") ? /^max without \(instance, pod, container\) / : /^max without \(instance, pod, container, endpoint[,)]/;
+      expect(rule.expr, rule.record).toMatch(podLabels);
       expect(rule.expr, rule.record).toContain("group_left (partner_tenant_id) partner_security_exporter_partner_info");
     }
   });
@@ -120,7 +125,7 @@ describe("the example configurations", () => {
   const hours = (duration: string) => Number(/^(\d+)h$/.exec(duration)?.[1] ?? Number(/^(\d+)d$/.exec(duration)?.[1] ?? NaN) * 24);
 
   it("groups per alert name and partner, routes by severity, and re-notifies no more than every 4h", () => {
-    expect(am.route.group_by).toEqual(["alertname", "namespace", "job", "partner_tenant_id"]);
+    expect(am.route.group_by).toEqual(["alertname", "cluster", "namespace", "job", "partner_tenant_id"]);
     expect(am.route.routes?.map((route) => route.matchers?.[0])).toEqual(['severity="critical"', 'severity="warning"']);
     for (const route of [am.route, ...(am.route.routes ?? [])]) expect(hours(route.repeat_interval ?? am.route.repeat_interval ?? "")).toBeGreaterThanOrEqual(4);
   });
@@ -134,17 +139,29 @@ describe("the example configurations", () => {
     return ALERT_NAMES.filter((name) => pattern.test(name));
   }
 
+  /** The alerts `source` silences, over every inhibit rule. */
+  const silencedBy = (source: string) => am.inhibit_rules.filter((rule) => selected(rule.source_matchers).includes(source)).flatMap((rule) => selected(rule.target_matchers));
+
   it("lets the exporter's Down, Absent, RefreshFailing, AccessDenied and DataStale silence every posture alert, on labels the alerts carry", () => {
     const posture = ALERT_NAMES.filter((name) => !EXPORTER_ALERTS.test(name));
     for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent", "PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterAccessDenied", "PartnerSecurityExporterDataStale"]) {
-      const silenced = am.inhibit_rules.filter((rule) => selected(rule.source_matchers).includes(source)).flatMap((rule) => selected(rule.target_matchers));
+      const silenced = silencedBy(source);
       expect(silenced, source).toEqual(expect.arrayContaining(posture));
       expect(silenced, source).not.toContain(source);
     }
     for (const rule of am.inhibit_rules) {
       expect(selected(rule.source_matchers).length).toBeGreaterThan(0);
       expect(selected(rule.target_matchers).length).toBeGreaterThan(0);
-      expect(rule.equal).toEqual(["namespace", "job", "service"]);
+      expect(rule.equal).toEqual(["cluster", "namespace", "job", "service"]);
     }
+  });
+
+  it("lets AccessDenied silence RefreshFailing and DataStale: one expired secret, one warning", () => {
+    expect(silencedBy("PartnerSecurityExporterAccessDenied")).toEqual(expect.arrayContaining(["PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterDataStale"]));
+  });
+
+  it("lets Down and Absent silence ValidationWarnings, which itself silences nothing", () => {
+    for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent"]) expect(silencedBy(source), source).toContain("PartnerSecurityExporterValidationWarnings");
+    expect(silencedBy("PartnerSecurityExporterValidationWarnings")).toEqual([]);
   });
 });
