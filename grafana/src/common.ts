@@ -24,6 +24,11 @@ export const TAG = "partner-security";
 
 /** The labels that tell one exporter target from another; aggregations keep them. */
 export const TARGET_KEYS = "cluster, namespace, job, instance";
+/**
+ * The labels that name one exporter deployment and the partner it reads, without the instance:
+ * under Kubernetes the instance is the pod address, and a replaced pod must not leave a second row.
+ */
+export const PARTNER_KEYS = "cluster, namespace, job, partner_tenant_id";
 
 /** The matchers every selector carries, so the cluster/namespace/job/instance filters apply everywhere. */
 export function sel(metric: string, extra = ""): string {
@@ -35,8 +40,27 @@ export function withPartner(expr: string): string {
   return `(${expr}) * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${sel("partner_security_exporter_partner_info")})`;
 }
 
+/** A range query, for time series panels. */
 export function query(expr: string, legend = "", refId = "A"): DataqueryBuilder {
   return new DataqueryBuilder().expr(expr).legendFormat(legend || "__auto").refId(refId).datasource(DATASOURCE);
+}
+
+/**
+ * An instant query, for stats and gauges: the value now, so the tile of an exporter that stopped
+ * answering goes empty after Prometheus' lookback instead of showing its last value for days.
+ */
+export function now(expr: string, legend = "", refId = "A"): DataqueryBuilder {
+  return query(expr, legend, refId).instant();
+}
+
+/** `expr` per partner deployment (`PARTNER_KEYS` plus `keys`): one series across pod replacements. */
+export function byPartner(expr: string, keys = ""): string {
+  return `max by (${PARTNER_KEYS}${keys ? `, ${keys}` : ""}) (${withPartner(expr)})`;
+}
+
+/** The latest value per partner deployment, as an instant query: every stat and gauge over Graph data. */
+export function perPartner(expr: string, legend: string, refId = "A", keys = ""): DataqueryBuilder {
+  return now(byPartner(expr, keys), legend, refId);
 }
 
 /** An instant query in table format, for table panels that merge several queries. */
@@ -126,23 +150,26 @@ const STALE = { fresh: 0, stale: 1, noData: 2 } as const;
 
 /**
  * The banner on top of every dashboard: red when the selected exporters' data is older than twice
- * their refresh interval (what PartnerSecurityExporterDataStale alerts on) or when none answers.
+ * their refresh interval (what PartnerSecurityExporterDataStale alerts on), when a selected
+ * exporter's target is down (its own series are gone then, so only `up` tells), or when none answers.
  */
 function staleBanner(): StatPanel {
   const age = `time() - ${sel("partner_security_exporter_last_success_timestamp_seconds")}`;
+  const stale = `max by (${TARGET_KEYS}) ((${age}) > bool (2 * ${sel("partner_security_exporter_refresh_interval_seconds")}))`;
+  const down = `(1 - max by (${TARGET_KEYS}) (${sel("up")}))`;
   return stat()
     .title("Data freshness")
     .description(
-      "Red when the data of a selected exporter is older than twice its refresh interval (no successful refresh from Microsoft Graph since; also before the first one), or when no selected exporter is scraped. The Exporter health dashboard says why.",
+      "Red when the data of a selected exporter is older than twice its refresh interval (no successful refresh from Microsoft Graph since; also before the first one), when a selected exporter is down, or when no selected exporter is scraped. The Exporter health dashboard says why.",
     )
-    .withTarget(query(`max((${age}) > bool (2 * ${sel("partner_security_exporter_refresh_interval_seconds")})) or vector(${STALE.noData})`, "freshness"))
+    .withTarget(now(`max(${stale} or on (${TARGET_KEYS}) ${down}) or vector(${STALE.noData})`, "freshness"))
     .unit("none")
     .colorScheme(thresholdColor())
     .thresholds(thresholds([[null, "green"], [STALE.stale, "red"]]))
     .mappings(
       valueText({
         [STALE.fresh]: ["Data is fresh", "green"],
-        [STALE.stale]: ["Data is stale: no successful refresh for over twice the refresh interval", "red"],
+        [STALE.stale]: ["Data is stale: no successful refresh for over twice the refresh interval, or an exporter is down", "red"],
         [STALE.noData]: ["No data: no selected exporter is scraped", "red"],
       }),
     )
@@ -164,6 +191,25 @@ function variable(name: string, label: string, description: string, expr: string
 }
 
 const ALL = { selected: true, text: ["All"], value: ["$__all"] };
+
+/**
+ * Firing alerts named by `alerts` as annotations, of the selected exporters. Posture alerts carry no
+ * instance and exporter-down alerts no partner (`|` lets those through); per-tenant alerts are left
+ * to an annotation of the picked tenants (the customer dashboard's): a CSP can have hundreds firing at once.
+ */
+export function firingAlerts(name: string, alerts: string, extra = 'customer_tenant_id=""'): AnnotationQueryBuilder {
+  return new AnnotationQueryBuilder()
+    .name(name)
+    .datasource(DATASOURCE)
+    .enable(true)
+    .iconColor("red")
+    .expr(`ALERTS{alertname=~"${alerts}",alertstate="firing",cluster=~"$cluster",namespace=~"$namespace",job=~"$job",partner_tenant_id=~"$partner|",instance=~"$instance|",${extra}}`)
+    .step("60s")
+    .titleFormat("{{alertname}}")
+    .tagKeys("severity,partner_tenant_id,customer_tenant_id,requirement_type")
+    .textFormat("{{alertname}} ({{severity}})")
+    .useValueForTime(false);
+}
 
 /**
  * The dashboard frame all three share: data source; cluster, namespace, partner, job and instance
@@ -199,17 +245,7 @@ export function baseDashboard(uid: string, title: string, description: string, a
     "Exporter instance (under Kubernetes the pod address)",
     'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner",job=~"$job"}, instance)',
   ).current(ALL);
-  const firing = new AnnotationQueryBuilder()
-    .name("Firing alerts")
-    .datasource(DATASOURCE)
-    .enable(true)
-    .iconColor("red")
-    .expr(`ALERTS{alertname=~"${alerts}",alertstate="firing",cluster=~"$cluster",namespace=~"$namespace",job=~"$job"}`)
-    .step("60s")
-    .titleFormat("{{alertname}}")
-    .tagKeys("severity,partner_tenant_id,customer_tenant_id,requirement_type")
-    .textFormat("{{alertname}} ({{severity}})")
-    .useValueForTime(false);
+  const firing = firingAlerts("Firing alerts", alerts);
   return new DashboardBuilder(title)
     .uid(uid)
     .description(description)

@@ -2,7 +2,19 @@ import { BigValueTextMode } from "@grafana/grafana-foundation-sdk/common";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DATASOURCE, REFRESH_AGE, baseDashboard, colouredBy, query, sel, size, stat, thresholdColor, thresholds, valueText } from "./common.js";
+import { DATASOURCE, REFRESH_AGE, baseDashboard, colouredBy, now, query, sel, size, stat, thresholdColor, thresholds, valueText, withPartner } from "./common.js";
+
+/**
+ * The exporter moves its refresh counters and histograms once per refresh (every 15 minutes by
+ * default), so rates over Grafana's usual few-minute window are mostly empty. These panels compute
+ * at least hourly: four refreshes a window at the default, two at a 30-minute refresh interval.
+ */
+const PER_REFRESH_INTERVAL = "1h";
+
+/** Increase of a counter per hour, whatever window Grafana picks. */
+function perHour(counter: string): string {
+  return `rate(${counter}[$__rate_interval]) * 3600`;
+}
 
 /** Whether the data is fresh, and if not, why: refreshes, Graph answers, throttling, the process. */
 export function exporterHealthDashboard(): Dashboard {
@@ -18,8 +30,8 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Last refresh")
         .description("Whether the last refresh from Microsoft Graph succeeded (green) or failed (red), and if it failed, why (the reason label of partner_security_exporter_refreshes_total).")
-        .withTarget(query(sel("partner_security_exporter_refresh_success"), "{{instance}}"))
-        .withTarget(query(`${sel("partner_security_exporter_refresh_failure_reason")} == 1`, "{{reason}}", "B"))
+        .withTarget(now(withPartner(sel("partner_security_exporter_refresh_success")), "{{partner_tenant_id}} {{instance}}"))
+        .withTarget(now(withPartner(`${sel("partner_security_exporter_refresh_failure_reason")} == 1`), "{{reason}} {{partner_tenant_id}} {{instance}}", "B"))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "red"], [1, "green"]]))
         .mappings(valueText({ "1": ["succeeded", "green"], "0": ["failed", "red"] }))
@@ -31,7 +43,7 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Consecutive failed refreshes")
         .description("Failed refreshes since the last successful one: green at 0, yellow at 1, red from 2, where PartnerSecurityExporterRefreshFailing fires.")
-        .withTarget(query(sel("partner_security_exporter_refresh_consecutive_failures"), "{{instance}}"))
+        .withTarget(now(sel("partner_security_exporter_refresh_consecutive_failures"), "{{instance}}"))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "green"], [1, "yellow"], [2, "red"]]))
         .unit("none")
@@ -43,19 +55,20 @@ export function exporterHealthDashboard(): Dashboard {
         .description(
           "Time since the last successful refresh, and the same in refresh intervals: green below 1.25 intervals, yellow when a refresh is late, red from 2, where PartnerSecurityExporterDataStale fires. Beyond the max staleness (PSE_MAX_STALENESS, 0 = never) the Graph-derived series are dropped.",
         )
-        .withTarget(query(`time() - ${lastSuccess}`, "age {{instance}}"))
-        .withTarget(query(`(time() - ${lastSuccess}) / ${sel("partner_security_exporter_refresh_interval_seconds")}`, "age in refresh intervals {{instance}}", "B"))
-        .withTarget(query(sel("partner_security_exporter_refresh_interval_seconds"), "interval {{instance}}", "C"))
-        .withTarget(query(sel("partner_security_exporter_max_staleness_seconds"), "max staleness {{instance}}", "D"))
+        .withTarget(now(`time() - ${lastSuccess}`, "age {{instance}}"))
+        .withTarget(now(`(time() - ${lastSuccess}) / ${sel("partner_security_exporter_refresh_interval_seconds")}`, "age in refresh intervals {{instance}}", "B"))
+        .withTarget(now(sel("partner_security_exporter_refresh_interval_seconds"), "interval {{instance}}", "C"))
+        .withTarget(now(sel("partner_security_exporter_max_staleness_seconds"), "max staleness {{instance}}", "D"))
         .unit("s")
         .overrideByQuery("B", [{ id: "unit", value: "none" }, { id: "decimals", value: 2 }, ...colouredBy(REFRESH_AGE)])
+        .overrideByQuery("D", [{ id: "mappings", value: valueText({ "0": ["never dropped", "text"] }) }])
         .gridPos(size(8, 5)),
     )
     .withPanel(
       stat()
         .title("Graph endpoints available")
         .description("Whether each Graph endpoint answered in the last successful refresh (orange: 404, a known Graph issue for history and requirements; PartnerSecurityExporterEndpointUnavailable warns).")
-        .withTarget(query(sel("partner_security_exporter_endpoint_available"), "{{endpoint}}"))
+        .withTarget(now(sel("partner_security_exporter_endpoint_available"), "{{endpoint}}"))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "orange"], [1, "green"]]))
         .mappings(valueText({ "1": ["available", "green"], "0": ["404", "orange"] }))
@@ -64,11 +77,14 @@ export function exporterHealthDashboard(): Dashboard {
     )
     .withPanel(
       new TimeseriesPanel()
-        .title("Refreshes")
-        .description("Refreshes by result, failures by reason (token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response), and ticks skipped because a refresh was still running.")
+        .title("Refreshes per hour")
+        .description(
+          "Refreshes per hour by result, failures by reason (token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response), and ticks skipped because a refresh was still running. Computed over at least an hour: a refresh runs every 15 minutes by default.",
+        )
         .datasource(DATASOURCE)
-        .withTarget(query(`sum by (instance, result, reason) (increase(${sel("partner_security_exporter_refreshes_total")}[$__rate_interval]))`, "{{result}} {{reason}} {{instance}}"))
-        .withTarget(query(`sum by (instance) (increase(${sel("partner_security_exporter_refresh_skipped_total")}[$__rate_interval]))`, "skipped {{instance}}", "B"))
+        .interval(PER_REFRESH_INTERVAL)
+        .withTarget(query(`sum by (instance, result, reason) (${perHour(sel("partner_security_exporter_refreshes_total"))})`, "{{result}} {{reason}} {{instance}}"))
+        .withTarget(query(`sum by (instance) (${perHour(sel("partner_security_exporter_refresh_skipped_total"))})`, "skipped {{instance}}", "B"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
@@ -76,8 +92,9 @@ export function exporterHealthDashboard(): Dashboard {
     .withPanel(
       new TimeseriesPanel()
         .title("Refresh duration")
-        .description("How long refreshes take, retries included (90th percentile and average). A refresh is aborted at half the refresh interval.")
+        .description("How long refreshes take, retries included (90th percentile and average over at least an hour). A refresh is aborted at half the refresh interval.")
         .datasource(DATASOURCE)
+        .interval(PER_REFRESH_INTERVAL)
         .withTarget(query(`histogram_quantile(0.9, sum by (instance, le) (rate(${sel("partner_security_exporter_refresh_duration_seconds_bucket")}[$__rate_interval])))`, "p90 {{instance}}"))
         .withTarget(
           query(
@@ -93,21 +110,23 @@ export function exporterHealthDashboard(): Dashboard {
     .withRow(new RowBuilder("Microsoft Graph"))
     .withPanel(
       new TimeseriesPanel()
-        .title("Graph requests by endpoint and code")
-        .description("HTTP requests to Microsoft Graph per second, by endpoint and status code (timeout and network when there was no response).")
+        .title("Graph requests per hour by endpoint and code")
+        .description("HTTP requests to Microsoft Graph per hour, by endpoint and status code (timeout and network when there was no response). Requests come in bursts, one per refresh: computed over at least an hour.")
         .datasource(DATASOURCE)
-        .withTarget(query(`sum by (endpoint, code) (rate(${sel("partner_security_exporter_graph_requests_total")}[$__rate_interval]))`, "{{endpoint}} {{code}}"))
-        .unit("reqps")
+        .interval(PER_REFRESH_INTERVAL)
+        .withTarget(query(`sum by (endpoint, code) (${perHour(sel("partner_security_exporter_graph_requests_total"))})`, "{{endpoint}} {{code}}"))
+        .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
       new TimeseriesPanel()
-        .title("Retries and throttling")
-        .description("Retried Graph requests by endpoint, and 429 (throttled) answers. Sustained 429s fire PartnerSecurityExporterGraphThrottled.")
+        .title("Retries and throttling per hour")
+        .description("Retried Graph requests per hour by endpoint, and 429 (throttled) answers, over at least an hour. Sustained 429s fire PartnerSecurityExporterGraphThrottled.")
         .datasource(DATASOURCE)
-        .withTarget(query(`sum by (endpoint) (increase(${sel("partner_security_exporter_graph_retries_total")}[$__rate_interval]))`, "retries {{endpoint}}"))
-        .withTarget(query(`sum by (endpoint) (increase(${sel("partner_security_exporter_graph_requests_total", 'code="429"')}[$__rate_interval]))`, "429 {{endpoint}}", "B"))
+        .interval(PER_REFRESH_INTERVAL)
+        .withTarget(query(`sum by (endpoint) (${perHour(sel("partner_security_exporter_graph_retries_total"))})`, "retries {{endpoint}}"))
+        .withTarget(query(`sum by (endpoint) (${perHour(sel("partner_security_exporter_graph_requests_total", 'code="429"'))})`, "429 {{endpoint}}", "B"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
@@ -115,8 +134,9 @@ export function exporterHealthDashboard(): Dashboard {
     .withPanel(
       new TimeseriesPanel()
         .title("Graph request duration")
-        .description("99th percentile duration of one Graph request by endpoint, body included.")
+        .description("99th percentile duration of one Graph request by endpoint, body included, over at least an hour.")
         .datasource(DATASOURCE)
+        .interval(PER_REFRESH_INTERVAL)
         .withTarget(query(`histogram_quantile(0.99, sum by (endpoint, le) (rate(${sel("partner_security_exporter_graph_request_duration_seconds_bucket")}[$__rate_interval])))`, "{{endpoint}}"))
         .unit("s")
         .min(0)
@@ -126,8 +146,8 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Series and validation warnings")
         .description("Graph-derived series in the cached exposition (neutral), and fields dropped or values not understood in the last successful refresh: green at 0, orange from 1 (the log says which).")
-        .withTarget(query(sel("partner_security_exporter_graph_series"), "series {{instance}}"))
-        .withTarget(query(sel("partner_security_exporter_validation_warnings"), "warnings {{instance}}", "B"))
+        .withTarget(now(sel("partner_security_exporter_graph_series"), "series {{instance}}"))
+        .withTarget(now(sel("partner_security_exporter_validation_warnings"), "warnings {{instance}}", "B"))
         .unit("none")
         .overrideByQuery("B", colouredBy([[null, "green"], [1, "orange"]]))
         .gridPos(size(12, 8)),
@@ -160,7 +180,7 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Version")
         .description("Exporter version, git revision and Node.js version.")
-        .withTarget(query(sel("partner_security_exporter_build_info"), "{{instance}}: {{version}} ({{revision}}), Node.js {{nodejs_version}}"))
+        .withTarget(now(sel("partner_security_exporter_build_info"), "{{instance}}: {{version}} ({{revision}}), Node.js {{nodejs_version}}"))
         .textMode(BigValueTextMode.Name)
         .unit("none")
         .gridPos(size(24, 4)),

@@ -28,6 +28,8 @@ const RULES = stringify({
         { alert: "PartnerSecurityExporterOtherJob", expr: 'label_replace(max by (job) (partner_security_exporter_build_info), "job", "other-exporter", "", "")' },
         { alert: "SomeOtherTeamsAlert", expr: "max by (job) (partner_security_exporter_build_info)" },
         { alert: "PartnerSecurityExporterPendingProbe", expr: "max by (job) (partner_security_exporter_build_info)", for: "1h" },
+        { alert: "PartnerSecurityOtherPartnerProbe", expr: 'label_replace(max by (job) (partner_security_exporter_build_info), "partner_tenant_id", "another-partner", "", "")' },
+        { alert: "PartnerSecurityCustomerProbe", expr: "max by (job, partner_tenant_id, customer_tenant_id) (partner_security_customer_users * on (job, instance) group_left (partner_tenant_id) partner_security_exporter_partner_info)" },
       ],
     },
   ],
@@ -50,8 +52,9 @@ function escapeValue(value: string): string {
   return value.replace(/\\/g, "\\\\\\\\").replace(/[$^*{}[\]'+?.()|]/g, "\\\\$&");
 }
 
-function substitute(expr: string, values: Record<string, string>): string {
-  const builtIn: Record<string, string> = { __rate_interval: "1m", __interval: "15s", __range: "5m" };
+/** `expr` as Grafana sends it; `$__rate_interval` is the panel's minimum interval where it sets one. */
+function substitute(expr: string, values: Record<string, string>, minInterval = "1m"): string {
+  const builtIn: Record<string, string> = { __rate_interval: minInterval, __interval: "15s", __range: "5m" };
   return expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? builtIn[name] ?? whole);
 }
 
@@ -123,9 +126,14 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-type Case = [name: string, file: string, expr: string];
+type Case = [name: string, file: string, expr: string, minInterval?: string];
 const panelCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
-  panelsOf(dashboard).flatMap((panel) => (panel.targets ?? []).map((target): Case => [`${file} / ${panel.title} / ${target.refId}`, file, target.expr ?? ""])),
+  panelsOf(dashboard).flatMap((panel) => (panel.targets ?? []).map((target): Case => [`${file} / ${panel.title} / ${target.refId}`, file, target.expr ?? "", panel.interval])),
+);
+const tableCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
+  panelsOf(dashboard)
+    .filter((panel) => panel.type === "table")
+    .flatMap((panel) => (panel.targets ?? []).map((target): Case => [`${file} / ${panel.title} / ${target.refId}`, file, target.expr ?? ""])),
 );
 const variableCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
   dashboard.templating.list
@@ -163,8 +171,8 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect((await running().query(promql)).length, promql).toBeGreaterThan(0);
   });
 
-  it.each(panelCases)("%s returns data, and never one series per tenant", async (_name, file, expr) => {
-    const promql = substitute(expr, defaults[file] ?? {});
+  it.each(panelCases)("%s returns data, and never one series per tenant", async (_name, file, expr, minInterval) => {
+    const promql = substitute(expr, defaults[file] ?? {}, minInterval);
     expect(promql).not.toContain("$");
     const result = await running().query(promql);
     expect(result.length, promql).toBeGreaterThan(0);
@@ -172,17 +180,39 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect(result.length, promql).toBeLessThanOrEqual(20);
   });
 
-  it("the worst-coverage table shows exactly the default 20 tenants, those with the lowest coverage", async () => {
+  it.each(tableCases)("%s: rows name the partner tenant and not the pod address, so a replaced pod leaves no second row", async (_name, file, expr) => {
+    const result = await running().query(substitute(expr, defaults[file] ?? {}));
+    expect(result.length).toBeGreaterThan(0);
+    for (const series of result) {
+      expect(series.metric.partner_tenant_id).toBe(PARTNER);
+      expect(series.metric).not.toHaveProperty("instance");
+    }
+  });
+
+  it("requirement links are never empty", async () => {
+    const file = "partner-security-overview.json";
+    const rows = await running().query(substitute(panelExpr(file, "Requirements", "F"), defaults[file] ?? {}));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect([row.metric.action_url, row.metric.help_url]).toEqual([expect.stringMatching(/^https:\/\//), expect.stringMatching(/^https:\/\//)]);
+  });
+
+  it("the worst-coverage table shows exactly the default 20 tenants, those with the lowest coverage, more users first among equals", async () => {
     const file = "partner-security-customers.json";
+    const values = defaults[file] ?? {};
     const coverage = panelExpr(file, "Customer tenants, worst MFA coverage first", "D");
-    const shown = await running().query(substitute(coverage, defaults[file] ?? {}));
+    const shown = await running().query(substitute(coverage, values));
     expect(shown).toHaveLength(20);
-    const all = await running().query(substitute(/^bottomk\(\$limit, (.+)\)$/.exec(coverage)?.[1] ?? "", defaults[file] ?? {}));
+    const all = await running().query(substitute(coverage.slice(0, coverage.indexOf(" and bottomk(")), values));
     expect(all).toHaveLength(TENANTS);
+    const users = new Map((await running().query(substitute(panelExpr(file, "Customer tenants, worst MFA coverage first", "C").split(" and bottomk(")[0] ?? "", values))).map((series) => [series.metric.customer_tenant_id, Number(series.value[1])]));
     const worstShown = Math.max(...shown.map((series) => Number(series.value[1])));
     const hidden = all.filter((series) => !shown.some((s) => s.metric.customer_tenant_id === series.metric.customer_tenant_id));
     expect(hidden).toHaveLength(TENANTS - 20);
-    for (const series of hidden) expect(Number(series.value[1])).toBeGreaterThanOrEqual(worstShown);
+    const fewestUsersShownAt = (value: number) => Math.min(...shown.filter((series) => Number(series.value[1]) === value).map((series) => users.get(series.metric.customer_tenant_id) ?? Number.NaN));
+    for (const series of hidden) {
+      expect(Number(series.value[1])).toBeGreaterThanOrEqual(worstShown);
+      if (Number(series.value[1]) === worstShown) expect(users.get(series.metric.customer_tenant_id)).toBeLessThanOrEqual(fewestUsersShownAt(worstShown));
+    }
   });
 
   it.each(dashboards)("%s: the stale-data banner reads fresh, and no data when no exporter is selected", async (file, dashboard) => {
@@ -191,9 +221,26 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect((await running().query(substitute(expr, { ...defaults[file], job: "no-such-job" }))).map((series) => series.value[1])).toEqual(["2"]);
   });
 
-  it.each(dashboards)("%s: the alert annotation shows the firing alert of the exporter's job, not other jobs, other teams or pending alerts", async (file, dashboard) => {
+  it.each(dashboards)("%s: the alert annotation shows the firing alert of the exporter's job, not other jobs, partners, tenants, teams or pending alerts", async (file, dashboard) => {
     const expr = dashboard.annotations.list?.find((annotation) => annotation.expr?.startsWith("ALERTS"))?.expr ?? "";
-    const result = await running().query(substitute(expr, defaults[file] ?? {}));
+    const result = await running().query(substitute(expr, { ...defaults[file], partner: `(${escapeValue(PARTNER)})` }));
     expect(result.map((series) => [series.metric.alertname, series.metric.job])).toEqual([[PROBE, JOB]]);
+  });
+
+  it("the customers dashboard's tenant annotation shows the alerts of the picked tenant only", async () => {
+    const file = "partner-security-customers.json";
+    const values = defaults[file] ?? {};
+    const expr = dashboards.find(([name]) => name === file)?.[1].annotations.list?.find((annotation) => annotation.name === "Alerts of the picked tenants")?.expr ?? "";
+    await eventually("the per-tenant probe firing", async () => ((await running().query('count(ALERTS{alertname="PartnerSecurityCustomerProbe",alertstate="firing"})')).length > 0 ? true : undefined), 20_000);
+    const result = await running().query(substitute(expr, values));
+    expect(result.map((series) => [series.metric.alertname, `(${escapeValue(series.metric.customer_tenant_id ?? "")})`])).toEqual([["PartnerSecurityCustomerProbe", values.customer_tenant_id]]);
+  });
+
+  // Last: it stops the exporter.
+  it.each(dashboards.slice(0, 1))("%s: the stale-data banner turns red when the exporter is down, its own series gone", async (file, dashboard) => {
+    const expr = substitute(dashboard.panels[0]?.targets?.[0]?.expr ?? "", defaults[file] ?? {});
+    await exporter?.close();
+    await eventually("the banner reading stale", async () => ((await running().query(expr))[0]?.value[1] === "1" ? true : undefined), 20_000);
+    expect(await running().query(`up{job="${JOB}"}`)).toMatchObject([{ value: [expect.any(Number), "0"] }]);
   });
 });

@@ -45,6 +45,8 @@ export interface PanelJson {
   description?: string;
   gridPos?: { x: number; y: number; w: number; h: number };
   datasource?: { type?: string; uid?: string };
+  /** The panel's minimum interval ("Min interval"), which $__interval and $__rate_interval never go below. */
+  interval?: string;
   options?: { colorMode?: string; textMode?: string };
   targets?: TargetJson[];
   fieldConfig?: { defaults?: Omit<FieldJson, "cellType"> & { custom?: { cellOptions?: { type?: string } } }; overrides?: OverrideJson[] };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SETTINGS, parseDuration } from "../../src/config.js";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
 import { GRAFANA_DEFAULT_THRESHOLDS, colourAt, columnOf, committedDashboards, fieldOf, mappingsOf, panelsOf } from "./dashboard-model.js";
 import type { DashboardJson, FieldJson, PanelJson } from "./dashboard-model.js";
@@ -77,6 +78,49 @@ describe("no default query draws one series per customer tenant", () => {
 });
 
 const STAT_LIKE = new Set(["stat", "gauge"]);
+const DEFAULT_REFRESH_MS = parseDuration(SETTINGS.find((setting) => setting.key === "refreshInterval")?.fallback ?? "") ?? Number.NaN;
+
+describe.each(dashboards)("%s: what the panels show once an exporter is gone or replaced", (_file, d) => {
+  it("every stat and gauge asks for the value now (an instant query): a stopped exporter's tile empties instead of freezing on its last value", () => {
+    for (const p of panelsOf(d).filter((candidate) => STAT_LIKE.has(candidate.type))) for (const target of p.targets ?? []) expect(target.instant, `${p.title} / ${target.refId}`).toBe(true);
+  });
+
+  it("stats, gauges and tables over Graph data aggregate the instance away and name the partner tenant", () => {
+    const graphMetric = /\bpartner_security_(?!exporter_)[a-z_]+\{/;
+    for (const p of panelsOf(d).filter((candidate) => STAT_LIKE.has(candidate.type) || candidate.type === "table")) {
+      for (const target of p.targets ?? []) {
+        const expr = target.expr ?? "";
+        if (!graphMetric.test(expr)) continue;
+        const where = `${p.title} / ${target.refId}: ${expr}`;
+        expect(expr, where).toMatch(/(?:max|sum) by \(cluster, namespace, job, partner_tenant_id[,)]/);
+        if (p.type !== "table") expect(target.legendFormat, where).toContain("{{partner_tenant_id}}");
+      }
+    }
+  });
+
+  it("rates over counters that move once per refresh use a window of at least two default refresh intervals", () => {
+    for (const p of panelsOf(d)) {
+      if (!(p.targets ?? []).some((target) => target.expr?.includes("$__rate_interval"))) continue;
+      expect(p.interval, p.title).toBeDefined();
+      expect(parseDuration(p.interval ?? ""), p.title).toBeGreaterThanOrEqual(2 * DEFAULT_REFRESH_MS);
+    }
+  });
+
+  it("shares divide only by a denominator above 0: no NaN or infinite percentage", () => {
+    for (const p of panelsOf(d).filter((candidate) => candidate.fieldConfig?.defaults?.unit === "percentunit" && STAT_LIKE.has(candidate.type))) {
+      for (const target of p.targets ?? []) expect(target.expr, p.title).toMatch(/ \/ \(partner_security_[a-z_]+\{[^}]*\} > 0\)/);
+    }
+  });
+
+  it("no two panels share a title, so a link or a reader names exactly one", () => {
+    const titles = panelsOf(d).map((p) => p.title);
+    expect(titles.filter((title, index) => titles.indexOf(title) !== index)).toEqual([]);
+  });
+
+  it("MFA policy states (0/1) are drawn as states, never as lines in a palette colour", () => {
+    for (const p of panelsOf(d)) if (mappingsOf(p).some(([, text]) => text === "enabled")) expect(["stat", "table", "state-timeline"], p.title).toContain(p.type);
+  });
+});
 
 describe.each(dashboards)("%s: colours", (_file, d) => {
   it("every stat and gauge field has explicit thresholds (never Grafana's green < 80 < red), a colour mode and a unit", () => {
@@ -115,7 +159,9 @@ describe.each(dashboards)("%s: colours", (_file, d) => {
     const banner = d.panels[0];
     if (!banner) throw new Error("no panels");
     expect(banner).toMatchObject({ type: "stat", title: "Data freshness", gridPos: { x: 0, y: 0, w: 24 }, options: { colorMode: "background" } });
-    expect(banner.targets?.[0]?.expr).toMatch(/^max\(\(time\(\) - partner_security_exporter_last_success_timestamp_seconds\{.*\}\) > bool \(2 \* partner_security_exporter_refresh_interval_seconds\{.*\}\)\) or vector\(2\)$/);
+    const expr = banner.targets?.[0]?.expr ?? "";
+    expect(expr).toMatch(/^max\(max by \(cluster, namespace, job, instance\) \(\(time\(\) - partner_security_exporter_last_success_timestamp_seconds\{.*\}\) > bool \(2 \* partner_security_exporter_refresh_interval_seconds\{.*\}\)\) or on \(cluster, namespace, job, instance\) \(1 - max by \(cluster, namespace, job, instance\) \(up\{.*\}\)\)\) or vector\(2\)$/);
+    expect(banner.targets?.[0]?.instant, "the banner tells the state now").toBe(true);
     const f = fieldOf(banner, banner.targets?.[0] ?? {});
     expect(colours(f, [0, 1, 2])).toEqual(["green", "red", "red"]);
     expect(mappingsOf(banner).map(([value, text]) => [value, text.split(":")[0]])).toEqual([
@@ -125,11 +171,10 @@ describe.each(dashboards)("%s: colours", (_file, d) => {
     ]);
   });
 
-  it("marks firing PartnerSecurity alerts of the selected jobs as annotations", () => {
+  it("marks firing PartnerSecurity alerts of the selected jobs, partners and instances as annotations, leaving per-tenant alerts out", () => {
     const annotation = (d.annotations.list ?? []).find((a) => a.expr?.startsWith("ALERTS{"));
     expect(annotation).toMatchObject({ enable: true, datasource: { type: "prometheus", uid: "${datasource}" }, titleFormat: "{{alertname}}" });
-    expect(annotation?.expr).toContain('alertstate="firing"');
-    expect(annotation?.expr).toContain('job=~"$job"');
+    for (const matcher of ['alertstate="firing"', 'job=~"$job"', 'partner_tenant_id=~"$partner|"', 'instance=~"$instance|"', 'customer_tenant_id=""']) expect(annotation?.expr).toContain(matcher);
     const alertname = /alertname=~"([^"]+)"/.exec(annotation?.expr ?? "")?.[1] ?? "";
     expect(new RegExp(`^(?:${alertname})$`).test("SomeOtherTeamsAlert")).toBe(false);
   });
@@ -161,7 +206,7 @@ describe("what each colour means", () => {
       expect(f.unit, title).toBe("s");
       expect(colours(f, [60, DAY, 3 * DAY, 8 * DAY]), title).toEqual(["green", "green", "yellow", "red"]);
     }
-    expect(panel(OVERVIEW, "Last checked by Microsoft").targets?.[0]?.expr).toMatch(/^time\(\) - partner_security_score_last_refresh_timestamp_seconds/);
+    expect(panel(OVERVIEW, "Last checked by Microsoft").targets?.[0]?.expr).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id\) \(\(time\(\) - partner_security_score_last_refresh_timestamp_seconds/);
     expect(isNeutral(field(OVERVIEW, "Last checked by Microsoft", "B"))).toBe(true);
     expect(isNeutral(field(OVERVIEW, "Compliant requirements (latest history entry)", "A"))).toBe(true);
     expect(isNeutral(field(OVERVIEW, "Compliant requirements (latest history entry)", "B"))).toBe(true);
@@ -178,7 +223,8 @@ describe("what each colour means", () => {
   it("counts are neutral unless any is a problem: admins and users required to use MFA but not using it are green at 0, red from 1", () => {
     for (const refId of ["A", "B", "D", "E"]) expect(isNeutral(field(OVERVIEW, "Partner admins and users with MFA", refId)), refId).toBe(true);
     for (const refId of ["C", "F"]) expect(colours(field(OVERVIEW, "Partner admins and users with MFA", refId), [0, 1, 5]), refId).toEqual(["green", "red", "red"]);
-    expect(colours(field(CUSTOMERS, "Tenants without any MFA policy"), [0, 1, 500])).toEqual(["green", "red", "red"]);
+    expect(colours(field(CUSTOMERS, "Customer tenants at risk", "A"), [0, 1, 500])).toEqual(["green", "red", "red"]);
+    expect(colours(field(CUSTOMERS, "Customer tenants at risk", "B"), [0, 1, 500])).toEqual(["green", "orange", "orange"]);
     expect(isNeutral(field(HEALTH, "Series and validation warnings", "A"))).toBe(true);
     expect(colours(field(HEALTH, "Series and validation warnings", "B"), [0, 1, 9])).toEqual(["green", "orange", "orange"]);
     expect(colours(field(HEALTH, "Consecutive failed refreshes"), [0, 1, 2, 7])).toEqual(["green", "yellow", "red", "red"]);
@@ -212,5 +258,27 @@ describe("alert annotations per dashboard", () => {
     expect(alertnames(CUSTOMERS).test("PartnerSecurityScoreLow")).toBe(false);
     expect(alertnames(HEALTH).test("PartnerSecurityExporterAccessDenied")).toBe(true);
     expect(alertnames(HEALTH).test("PartnerSecurityScoreLow")).toBe(false);
+  });
+
+  it("the customers dashboard adds the alerts of the picked tenants, and only of them", () => {
+    const tenant = dashboard(CUSTOMERS).annotations.list?.find((a) => a.expr?.includes('customer_tenant_id=~"$customer_tenant_id"'));
+    expect(tenant).toMatchObject({ enable: true, name: "Alerts of the picked tenants" });
+    expect(tenant?.expr).toContain('alertname=~"PartnerSecurityCustomer.*"');
+  });
+});
+
+describe("small things a reader trips over", () => {
+  it("a max staleness of 0 reads as never dropped, not as 0 seconds", () => {
+    expect(mappingsOf(panel(HEALTH, "Data age")).filter(([value]) => value === "0").map(([, text]) => text)).toEqual(["never dropped"]);
+  });
+
+  it("requirement links fall back to the partner security score documentation where Graph gives none", () => {
+    const info = panel(OVERVIEW, "Requirements").targets?.find((t) => t.refId === "F")?.expr ?? "";
+    for (const label of ["action_url", "help_url"]) expect(info).toContain(`"${label}", "https://learn.microsoft.com/partner-center/security/partner-security-score", "${label}", "")`);
+  });
+
+  it("the worst-coverage table breaks ties by user count, far below a visible coverage difference", () => {
+    const coverage = panel(CUSTOMERS, "Customer tenants, worst MFA coverage first").targets?.find((t) => t.refId === "D")?.expr ?? "";
+    expect(coverage).toMatch(/ and bottomk\(\$limit, .+ - max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id\) \(.*partner_security_customer_users\{.*\) \* 1e-12\)$/);
   });
 });
