@@ -25,9 +25,11 @@ LABEL org.opencontainers.image.title="partner-security-exporter" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production
-# A small young generation and a bounded old one make V8 collect after a large refresh instead of
-# keeping the garbage: RSS at 10,000 tenants falls from ~200 MiB to ~125 MiB (docs/performance.md).
-ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=160"
+# No fixed heap cap: Node (20 and 24 alike) hands V8 the container's memory limit from the cgroup
+# (memory.max), and V8 sizes its old space at half of it (up to 2 GiB), so a larger limit is a
+# larger heap with nothing to change here. A small young generation makes V8 collect after a large
+# refresh instead of keeping the garbage (README "Sizing", docs/performance.md).
+ENV NODE_OPTIONS="--max-semi-space-size=1"
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

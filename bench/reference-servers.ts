@@ -42,7 +42,7 @@ async function naive(): Promise<RequestListener> {
   const registry = new Registry();
   for (const row of GRAPH_METRICS) {
     const gauge = new Gauge({ name: row.name, help: row.help, labelNames: [...row.labelNames], registers: [registry] });
-    for (const sample of row.samples(snapshot)) gauge.set(sample.labels, sample.value);
+    for (const sample of row.samples(snapshot, "all")) gauge.set(sample.labels, sample.value);
   }
   return (request, response) => {
     const gzip = wantsGzip(request.headers["accept-encoding"]);

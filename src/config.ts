@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { ConfigError } from "./config-error.js";
+import { CUSTOMER_SERIES_MODES } from "./metrics/customer-series.js";
+import type { CustomerSeries } from "./metrics/customer-series.js";
 import { loadWebConfig } from "./web-config.js";
 import type { WebConfig } from "./web-config.js";
 
 export { ConfigError };
+export type { CustomerSeries };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 export type LogFormat = "json" | "pretty";
@@ -46,8 +49,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly credential: CredentialConfig;
-  /** Stops following @odata.nextLink after this many pages of one collection. */
+  /** Stops following @odata.nextLink after this many pages of one collection; 0 = no fixed limit. */
   readonly maxPages: number;
+  /** Which customer tenants get per-tenant series; the aggregates count every tenant regardless. */
+  readonly customerSeries: CustomerSeries;
   /** TLS, basic auth and headers from PSE_WEB_CONFIG_FILE; undefined serves plain HTTP to anyone. */
   readonly webConfig: WebConfig | undefined;
 }
@@ -62,7 +67,14 @@ export const SETTINGS = [
   { key: "requestTimeout", flag: "--request-timeout", env: "PSE_REQUEST_TIMEOUT", fallback: "30s", description: "timeout of one Graph request" },
   { key: "logLevel", flag: "--log-level", env: "PSE_LOG_LEVEL", fallback: "info", description: "fatal, error, warn, info, debug, trace or silent" },
   { key: "logFormat", flag: "--log-format", env: "PSE_LOG_FORMAT", fallback: "json", description: "json, or pretty for humans" },
-  { key: "maxPages", flag: "--max-pages", env: "PSE_MAX_PAGES", fallback: "1000", description: "most pages followed in one Graph collection (a guard against runaway @odata.nextLink chains)" },
+  { key: "maxPages", flag: "--max-pages", env: "PSE_MAX_PAGES", fallback: "0", description: "most pages followed in one Graph collection; 0 = no fixed limit (a nextLink loop, or 10 pages in a row that add no new item, still stop a runaway chain)" },
+  {
+    key: "customerSeries",
+    flag: "--customer-series",
+    env: "PSE_CUSTOMER_SERIES",
+    fallback: "all",
+    description: "per-tenant series for all customer tenants, only noncompliant ones (MFA coverage below 100% or no MFA policy enabled), or none; the tenant counts are exported in every mode",
+  },
   { key: "webConfigFile", flag: "--web-config-file", env: "PSE_WEB_CONFIG_FILE", fallback: "", description: "exporter-toolkit web config file: TLS, basic auth and headers for the HTTP server (re-read on SIGHUP)" },
   { key: "credential", flag: "--credential", env: "PSE_CREDENTIAL", fallback: "auto", description: "auto, client-secret, client-certificate, workload-identity or managed-identity" },
 ] as const;
@@ -235,7 +247,8 @@ export function loadConfig(flags: Flags = {}, env: Env = process.env): Config {
     logLevel: read("logLevel", (s, t) => oneOf<LogLevel>(s, t, ["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     logFormat: read("logFormat", (s, t) => oneOf<LogFormat>(s, t, ["json", "pretty"])),
     credential: credential(raw("credential").text, env),
-    maxPages: read("maxPages", (s, t) => wholeNumber(s, t, 1, 1_000_000)),
+    maxPages: read("maxPages", (s, t) => wholeNumber(s, t, 0, 1_000_000)),
+    customerSeries: read("customerSeries", (s, t) => oneOf<CustomerSeries>(s, t, CUSTOMER_SERIES_MODES)),
     webConfig: read("webConfigFile", (_s, t) => (t.trim() === "" ? undefined : loadWebConfig(t.trim()))),
   };
   return Object.freeze(config);

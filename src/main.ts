@@ -81,7 +81,11 @@ function errorSummary(error: unknown): Record<string, unknown> {
 export async function startExporter(options: ExporterOptions): Promise<RunningExporter> {
   const { config, logger } = options;
   const build = options.build ?? readBuildInfo();
-  const self = createSelfMetrics(build, { refreshIntervalSeconds: config.refreshIntervalMs / 1000, maxStalenessSeconds: config.maxStalenessMs / 1000 });
+  const self = createSelfMetrics(build, {
+    refreshIntervalSeconds: config.refreshIntervalMs / 1000,
+    maxStalenessSeconds: config.maxStalenessMs / 1000,
+    customerSeries: config.customerSeries,
+  });
   const cache = createExpositionCache(self);
   // The configured tenant when there is one; a managed identity's is learnt from its first token.
   let partnerKnown = config.credential.kind !== "managed-identity";
@@ -113,7 +117,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   async function refresh(signal: AbortSignal): Promise<void> {
     const warnings: string[] = [];
     const snapshot = await fetchSnapshot(graph, { signal, maxPages: config.maxPages, warn: (message) => warnings.push(message) });
-    const rendered = await renderSnapshot(snapshot, { refreshInterval, generation: ++generation });
+    const rendered = await renderSnapshot(snapshot, { refreshInterval, customerSeries: config.customerSeries, generation: ++generation });
     cache.publish(rendered);
     self.endpointsAvailable(snapshot.available);
     self.validationWarnings(warnings.length);

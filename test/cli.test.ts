@@ -46,7 +46,7 @@ describe("the command line", () => {
   it("documents every setting in --help", () => {
     const help = runCli(["--help"]);
     expect(help.status).toBe(0);
-    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "check-config", "simulate", "demo"]) {
+    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "--customer-series", "PSE_CUSTOMER_SERIES", "check-config", "simulate", "demo"]) {
       expect(help.stdout).toContain(text);
     }
   });
@@ -63,6 +63,7 @@ describe("the command line", () => {
     ["a port out of range", ["check-config"], { ...CREDENTIALS, PSE_LISTEN_ADDRESS: "0.0.0.0:99999" }, "PSE_LISTEN_ADDRESS"],
     ["an http Graph URL", ["--graph-base-url", "http://graph.microsoft.com"], CREDENTIALS, "--graph-base-url"],
     ["a missing credential", [], {}, "credential"],
+    ["an unknown customer series mode", ["check-config"], { ...CREDENTIALS, PSE_CUSTOMER_SERIES: "some" }, 'PSE_CUSTOMER_SERIES: "some" is not one of all, noncompliant, none'],
     ["an unknown flag", ["--no-such-flag"], CREDENTIALS, "unknown option"],
   ])("stops with exit code 2 and one line on %s", (_name, args, env, named) => {
     const result = runCli(args, env);

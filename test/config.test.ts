@@ -43,6 +43,7 @@ describe("loadConfig", () => {
     expect(config.logLevel).toBe("info");
     expect(config.logFormat).toBe("json");
     expect(config.credential).toMatchObject({ kind: "client-secret", tenantId: "tenant", clientId: "client" });
+    expect(config.customerSeries).toBe("all");
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -78,6 +79,8 @@ describe("loadConfig", () => {
     ["secret without tenant", {}, { AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "x" }, "AZURE_TENANT_ID: is required for the client-secret credential"],
     ["workload identity without token file", { credential: "workload-identity" }, { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c" }, "AZURE_FEDERATED_TOKEN_FILE: is required"],
     ["unknown credential kind", { credential: "password" }, SECRET_ENV, '--credential/PSE_CREDENTIAL: "password" is not one of'],
+    ["unknown customer series mode (env)", {}, { ...SECRET_ENV, PSE_CUSTOMER_SERIES: "some" }, 'PSE_CUSTOMER_SERIES: "some" is not one of all, noncompliant, none'],
+    ["unknown customer series mode (flag)", { customerSeries: "None" }, SECRET_ENV, '--customer-series: "None" is not one of all, noncompliant, none'],
     ["http authority", {}, { ...SECRET_ENV, AZURE_AUTHORITY_HOST: "http://login.example.test" }, "AZURE_AUTHORITY_HOST: \"http://login.example.test\" must use https"],
   ])("rejects %s with one line naming the setting", (_name, flags, env, message) => {
     const error = errorOf(flags, env);
@@ -96,6 +99,13 @@ describe("loadConfig", () => {
     const microsoft = loadConfig({}, { ...SECRET_ENV, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.us" }).credential;
     expect(local.kind === "client-secret" && local.authority).toEqual({ host: "https://127.0.0.1:8443", disableInstanceDiscovery: true });
     expect(microsoft.kind === "client-secret" && microsoft.authority.disableInstanceDiscovery).toBe(false);
+  });
+
+  it.each(["all", "noncompliant", "none"] as const)("reads customer series mode %s from the flag and the environment, and describes it", (mode) => {
+    expect(loadConfig({}, { ...SECRET_ENV, PSE_CUSTOMER_SERIES: mode }).customerSeries).toBe(mode);
+    const config = loadConfig({ customerSeries: mode }, { ...SECRET_ENV, PSE_CUSTOMER_SERIES: mode === "all" ? "none" : "all" });
+    expect(config.customerSeries).toBe(mode);
+    expect(describeConfig(config).customerSeries).toBe(mode);
   });
 
   it("describes the config without the secret", () => {

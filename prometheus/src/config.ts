@@ -22,6 +22,8 @@ export interface AlertsConfig {
   readonly PartnerSecurityAdminsWithoutMfa: Base & { readonly threshold: number };
   readonly PartnerSecurityCustomerTenantLostMfaPolicy: Base & { readonly window: string };
   readonly PartnerSecurityCustomerMfaCoverageDropped: Base & { readonly threshold: number; readonly window: string };
+  /** `tenants`: how many more customer tenants without an MFA policy than one `window` ago. */
+  readonly PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: Base & { readonly tenants: number; readonly window: string };
   readonly PartnerSecurityCustomerMfaComplianceLow: Base & { readonly threshold: number };
   readonly PartnerSecurityAlertResponseSlow: Base & { readonly thresholdHours: number };
   readonly PartnerSecurityExporterDown: Base;
@@ -64,6 +66,7 @@ export const DEFAULT_CONFIG: RulesConfig = {
     PartnerSecurityAdminsWithoutMfa: { enabled: true, severity: "warning", for: "1h", threshold: 0 },
     PartnerSecurityCustomerTenantLostMfaPolicy: { enabled: true, severity: "warning", for: "30m", window: "1d" },
     PartnerSecurityCustomerMfaCoverageDropped: { enabled: true, severity: "warning", for: "30m", threshold: 0.2, window: "1d" },
+    PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: { enabled: true, severity: "warning", for: "30m", tenants: 1, window: "1d" },
     PartnerSecurityCustomerMfaComplianceLow: { enabled: true, severity: "warning", for: "1h", threshold: 0.9 },
     PartnerSecurityAlertResponseSlow: { enabled: true, severity: "warning", for: "1h", thresholdHours: 24 },
     PartnerSecurityExporterDown: { enabled: true, severity: "critical", for: "5m" },
@@ -115,6 +118,7 @@ const SETTING_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> = {
   thresholdHours: decimal({ exclusiveMinimum: 0 }),
   failures: { type: "integer", minimum: 1 },
   tokenFailures: { type: "integer", minimum: 1 },
+  tenants: { type: "integer", minimum: 1 },
   intervals: decimal({ exclusiveMinimum: 0 }),
 };
 

@@ -68,6 +68,7 @@ const ADMINS_NO_MFA = "partner:partner_security_admins_required_not_using_mfa:ma
 const TENANT_POLICY = "partner_customer:partner_security_customer_mfa_policy_enabled:max";
 const TENANT_COVERAGE = "partner_customer:partner_security_customer_mfa_coverage:ratio";
 const TENANTS_COMPLIANT = "partner:partner_security_customer_tenants_mfa_compliant_per_total:ratio";
+const TENANTS_WITHOUT_POLICY = "partner:partner_security_customer_insight_tenants_without_mfa_policy:max";
 const RESPONSE_TIME = "partner:partner_security_alert_average_response_time_seconds:max";
 const ENDPOINT_AVAILABLE = "partner_endpoint:partner_security_exporter_endpoint_available:max";
 const VALIDATION_WARNINGS = "partner:partner_security_exporter_validation_warnings:max";
@@ -155,6 +156,12 @@ const customers: RuleGroup = {
       ),
     },
     {
+      record: TENANTS_WITHOUT_POLICY,
+      usedBy: ["PartnerSecurityCustomerTenantsWithoutMfaPolicyRose"],
+      // Counted by the exporter over every tenant, whatever PSE_CUSTOMER_SERIES: one series per partner.
+      expr: partnerLevel(sel("partner_security_customer_insight_tenants_without_mfa_policy")),
+    },
+    {
       record: TENANTS_COMPLIANT,
       usedBy: ["PartnerSecurityCustomerMfaComplianceLow"],
       expr: partnerLevel(t`(${sel("partner_security_customer_tenants_mfa_compliant")} / (${sel("partner_security_customer_tenants")} > 0))`),
@@ -173,6 +180,13 @@ ${bridged(TENANT_POLICY, setting("window"))} == 1`,
       expr: t`${bridged(TENANT_COVERAGE, setting("window"))} - ${bridged(TENANT_COVERAGE)} >= ${setting("threshold")}`,
       summary: t`MFA coverage of customer tenant {{ $labels.customer_tenant_id }} fell by {{ $value | humanizePercentage }}`,
       description: t`The share of MFA-compliant users (admins and non-admins) of customer tenant {{ $labels.customer_tenant_id }}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant. The alert ends ${setting("window")} after the fall even if the coverage stays low: a resolved notification then means the fall is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard shows each tenant's coverage.`,
+    },
+    {
+      alert: "PartnerSecurityCustomerTenantsWithoutMfaPolicyRose",
+      // The per-tenant regressions' count, for every mode: now against one `window` ago (offset); nothing before a day of data.
+      expr: t`${bridged(TENANTS_WITHOUT_POLICY)} - ${bridged(TENANTS_WITHOUT_POLICY, setting("window"))} >= ${setting("tenants")}`,
+      summary: t`Customer tenants without an MFA policy rose by {{ $value }} within ${setting("window")}`,
+      description: t`The number of customer tenants${PARTNER} with no MFA policy enabled (security defaults, Conditional Access and per-user MFA disabled wherever Graph reports them) rose by {{ $value }} within ${setting("window")}, counted over every customer tenant whatever PSE_CUSTOMER_SERIES; the alert fires from a rise of ${setting("tenants")}. Tenants lost their policy, or tenants without one were added. PartnerSecurityCustomerTenantLostMfaPolicy names the tenants that had a policy and a per-tenant series ${setting("window")} ago; the Customer tenants dashboard lists every tenant without a policy (with PSE_CUSTOMER_SERIES all or noncompliant). The alert ends when the count is back down, and also ${setting("window")} after the rise with the count still up: a resolved notification then means the rise is older than ${setting("window")}, not that it is fixed.`,
     },
     {
       alert: "PartnerSecurityCustomerMfaComplianceLow",

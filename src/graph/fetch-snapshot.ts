@@ -1,8 +1,8 @@
 import type { GraphClient } from "./client.js";
 import { EnvelopeError, GraphError, SchemaError } from "./errors.js";
-import { latestHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
+import { foldHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
 import type { WarningSink } from "./schema.js";
-import type { CustomerInsight, Endpoint, Requirement, Score, Snapshot } from "./snapshot.js";
+import type { Endpoint, HistoryEntry, Score, Snapshot } from "./snapshot.js";
 
 const ROOT = "/security/partner/securityScore";
 const PATHS: Record<Endpoint, string> = {
@@ -12,12 +12,25 @@ const PATHS: Record<Endpoint, string> = {
   customerInsights: `${ROOT}/customerInsights`,
 };
 
-/** 10,000 tenants at Graph's usual page sizes is well under this; a runaway nextLink chain is not. */
-export const DEFAULT_MAX_PAGES = 1000;
+/**
+ * No fixed page limit by default: at Graph's page sizes a healthy partner with 100,000 customer
+ * tenants needs hundreds of pages, and how many depends on a page size Graph does not document.
+ * A runaway nextLink chain is stopped by the loop check and by MAX_PAGES_WITHOUT_NEW_ITEMS instead;
+ * a positive `maxPages` (PSE_MAX_PAGES) still caps the pages of one collection.
+ */
+export const DEFAULT_MAX_PAGES = 0;
+
+/**
+ * Consecutive pages that may add no new item (empty, or only duplicates and unusable items) before
+ * the chain is taken for a runaway: a healthy collection adds items on every page but, at most, a
+ * few empty ones.
+ */
+export const MAX_PAGES_WITHOUT_NEW_ITEMS = 10;
 
 export interface FetchSnapshotOptions {
   readonly signal: AbortSignal;
   readonly warn: WarningSink;
+  /** Most pages of one collection; 0 or absent: no fixed limit. */
   readonly maxPages?: number;
 }
 
@@ -57,42 +70,109 @@ function present<T>(value: T | typeof UNAVAILABLE | typeof UNREADABLE): value is
   return value !== UNAVAILABLE && value !== UNREADABLE;
 }
 
-/** Follows `@odata.nextLink` to the end; the whole collection or an error, never part of it. */
-export async function fetchCollection(client: GraphClient, endpoint: Endpoint, options: FetchSnapshotOptions): Promise<unknown[]> {
-  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  const items: unknown[] = [];
-  const seen = new Set<string>();
-  let next: string | undefined = PATHS[endpoint];
-  for (let pages = 0; next !== undefined; pages++) {
-    if (pages >= maxPages) throw new SchemaError(`${endpoint}: more than ${maxPages} pages; stopped following @odata.nextLink`, endpoint);
-    seen.add(next);
-    const page = parseCollectionPage(endpoint, await client.getJson(endpoint, next, options.signal));
-    items.push(...page.items);
-    if (page.nextLink !== undefined && seen.has(page.nextLink)) {
-      throw new SchemaError(`${endpoint}: @odata.nextLink repeats an earlier page (loop)`, endpoint);
-    }
-    next = page.nextLink;
-  }
-  return items;
+/**
+ * What one collection's items become while its pages arrive: each item is validated as it comes and
+ * the raw page dropped, so a refresh never holds every raw item of 100,000 tenants.
+ */
+export interface Collector<T> {
+  /** Takes one raw item; true when it added something new (not a duplicate, not unusable). */
+  add(item: unknown): boolean;
+  result(): T;
 }
 
-/** Items validated between two yields to the event loop, so scrapes are served while 10,000 tenants are read. */
+/**
+ * Follows `@odata.nextLink` to the end, feeding every item to the collector; the whole collection or
+ * an error, never part of it. The next page is requested while the current one is validated.
+ */
+export async function fetchCollection<T>(client: GraphClient, endpoint: Endpoint, options: FetchSnapshotOptions, collector: Collector<T>): Promise<T> {
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+  // Aborts the page requested ahead when this collection fails.
+  const abandon = new AbortController();
+  const signal = AbortSignal.any([options.signal, abandon.signal]);
+  const requested = new Set<string>();
+  function request(link: string): Promise<unknown> {
+    requested.add(link);
+    const answer = client.getJson(endpoint, link, signal);
+    // Awaited on the next turn of the loop, unless this collection fails first.
+    answer.catch(() => undefined);
+    return answer;
+  }
+  let pending: Promise<unknown> | undefined = request(PATHS[endpoint]);
+  let pages = 1;
+  let withoutNewItems = 0;
+  try {
+    while (pending !== undefined) {
+      const page = parseCollectionPage(endpoint, await pending);
+      pending = undefined;
+      const next = page.nextLink;
+      if (next !== undefined) {
+        if (requested.has(next)) throw new SchemaError(`${endpoint}: @odata.nextLink repeats an earlier page (loop)`, endpoint);
+        if (maxPages > 0 && pages >= maxPages) throw new SchemaError(`${endpoint}: more than ${maxPages} pages (PSE_MAX_PAGES); stopped following @odata.nextLink`, endpoint);
+        pending = request(next);
+        pages++;
+      }
+      withoutNewItems = (await collect(page.items, collector)) ? 0 : withoutNewItems + 1;
+      if (next !== undefined && withoutNewItems >= MAX_PAGES_WITHOUT_NEW_ITEMS) {
+        throw new SchemaError(`${endpoint}: ${withoutNewItems} pages in a row added no new item; stopped following @odata.nextLink (runaway chain)`, endpoint);
+      }
+    }
+    return collector.result();
+  } finally {
+    abandon.abort();
+  }
+}
+
+/** Items validated between two yields to the event loop, so scrapes are served while 100,000 tenants are read. */
 const PARSE_SLICE = 200;
 
-async function parseInSlices<T>(items: readonly unknown[], parse: (item: unknown) => T | undefined): Promise<T[]> {
-  const parsed: T[] = [];
+/** Feeds one page's items to the collector in slices; true when any of them was new. */
+async function collect(items: readonly unknown[], collector: Collector<unknown>): Promise<boolean> {
+  let added = false;
   for (let start = 0; start < items.length; start += PARSE_SLICE) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const item of items.slice(start, start + PARSE_SLICE)) {
-      const value = parse(item);
-      if (value !== undefined) parsed.push(value);
+    const end = Math.min(items.length, start + PARSE_SLICE);
+    for (let index = start; index < end; index++) {
+      if (collector.add(items[index])) added = true;
     }
   }
-  return parsed;
+  return added;
 }
 
-function defined<T>(value: T | undefined): value is T {
-  return value !== undefined;
+/** Two series with one label set would make the exposition invalid; the first one wins. */
+function distinct<T>(endpoint: Endpoint, parse: (item: unknown, warn: WarningSink) => T | undefined, key: (value: T) => string, warn: WarningSink): Collector<T[]> {
+  const values: T[] = [];
+  const seen = new Set<string>();
+  return {
+    add(item) {
+      const value = parse(item, warn);
+      if (value === undefined) return false;
+      const id = key(value);
+      if (seen.has(id)) {
+        warn(`${endpoint}: duplicate id dropped`);
+        return false;
+      }
+      seen.add(id);
+      values.push(value);
+      return true;
+    },
+    result: () => values,
+  };
+}
+
+/** Only the newest history entry is exported; an entry is new when no earlier one had its date. */
+function newestHistory(warn: WarningSink): Collector<HistoryEntry | undefined> {
+  let latest: HistoryEntry | undefined;
+  const dates = new Set<number>();
+  return {
+    add(item) {
+      const folded = foldHistory(latest, item, warn);
+      latest = folded.latest;
+      if (folded.createdSeconds === undefined || dates.has(folded.createdSeconds)) return false;
+      dates.add(folded.createdSeconds);
+      return true;
+    },
+    result: () => latest,
+  };
 }
 
 /** One refresh: the four endpoints concurrently (four requests in flight at most), validated into a frozen snapshot. */
@@ -103,16 +183,13 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
   const inner = { ...options, signal: AbortSignal.any([options.signal, abandon.signal]) };
   const [scoreBody, requirements, history, customers] = await Promise.all([
     client.getJson("securityScore", PATHS.securityScore, inner.signal),
-    settle(fetchCollection(client, "requirements", inner), warn),
-    settle(fetchCollection(client, "history", inner), warn),
-    settle(fetchCollection(client, "customerInsights", inner), warn),
+    settle(fetchCollection(client, "requirements", inner, distinct("requirements", parseRequirement, (requirement) => requirement.id, warn)), warn),
+    settle(fetchCollection(client, "history", inner, newestHistory(warn)), warn),
+    settle(fetchCollection(client, "customerInsights", inner, distinct("customerInsights", parseCustomerInsight, (customer) => customer.tenantId, warn)), warn),
   ]).catch((error: unknown) => {
     abandon.abort(error);
     throw error;
   });
-  const score = readScore(scoreBody, warn);
-  const parsedRequirements: Requirement[] = present(requirements) ? requirements.map((item) => parseRequirement(item, warn)).filter(defined) : [];
-  const parsedCustomers: CustomerInsight[] = present(customers) ? await parseInSlices(customers, (item) => parseCustomerInsight(item, warn)) : [];
   return freezeSnapshot({
     available: {
       // Always true in a snapshot: a 404 on the score fails the refresh instead.
@@ -121,24 +198,10 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
       history: history !== UNAVAILABLE,
       customerInsights: customers !== UNAVAILABLE,
     },
-    score,
-    requirements: uniqueBy(parsedRequirements, (requirement) => requirement.id, "requirements", warn),
-    latestHistory: present(history) ? latestHistory(history, warn) : undefined,
-    customers: uniqueBy(parsedCustomers, (customer) => customer.tenantId, "customerInsights", warn),
-  });
-}
-
-/** Two series with one label set would make the exposition invalid; the first one wins. */
-function uniqueBy<T>(items: readonly T[], key: (item: T) => string, endpoint: Endpoint, warn: WarningSink): T[] {
-  const seen = new Set<string>();
-  return items.filter((item) => {
-    const id = key(item);
-    if (!seen.has(id)) {
-      seen.add(id);
-      return true;
-    }
-    warn(`${endpoint}: duplicate id dropped`);
-    return false;
+    score: readScore(scoreBody, warn),
+    requirements: present(requirements) ? requirements : [],
+    latestHistory: present(history) ? history : undefined,
+    customers: present(customers) ? customers : [],
   });
 }
 

@@ -237,22 +237,29 @@ export function parseRequirement(item: unknown, warn: WarningSink): Requirement 
   };
 }
 
+/**
+ * Folds one history item into the newest entry so far, by `createdDateTime`: `createdSeconds` is the
+ * item's date, undefined for an entry without one (it cannot be ordered and is skipped). Only an
+ * entry that becomes the newest has its other fields read.
+ */
+export function foldHistory(latest: HistoryEntry | undefined, item: unknown, warn: WarningSink): { latest: HistoryEntry | undefined; createdSeconds: number | undefined } {
+  const object = asObject(item, "history[]", warn);
+  if (!object) return { latest, createdSeconds: undefined };
+  const createdSeconds = field(object, "createdDateTime", graphDateTime, "history[]", warn);
+  if (createdSeconds === undefined || (latest !== undefined && latest.createdSeconds >= createdSeconds)) return { latest, createdSeconds };
+  const newest: HistoryEntry = {
+    createdSeconds,
+    score: field(object, "score", graphNumber, "history[]", warn),
+    compliantRequirements: field(object, "compliantRequirementsCount", graphNumber, "history[]", warn),
+    totalRequirements: field(object, "totalRequirementsCount", graphNumber, "history[]", warn),
+  };
+  return { latest: newest, createdSeconds };
+}
+
 /** The newest history entry by `createdDateTime`; entries without a date cannot be ordered and are skipped. */
 export function latestHistory(items: readonly unknown[], warn: WarningSink): HistoryEntry | undefined {
   let latest: HistoryEntry | undefined;
-  for (const item of items) {
-    const object = asObject(item, "history[]", warn);
-    if (!object) continue;
-    const createdSeconds = field(object, "createdDateTime", graphDateTime, "history[]", warn);
-    if (createdSeconds === undefined) continue;
-    if (latest !== undefined && latest.createdSeconds >= createdSeconds) continue;
-    latest = {
-      createdSeconds,
-      score: field(object, "score", graphNumber, "history[]", warn),
-      compliantRequirements: field(object, "compliantRequirementsCount", graphNumber, "history[]", warn),
-      totalRequirements: field(object, "totalRequirementsCount", graphNumber, "history[]", warn),
-    };
-  }
+  for (const item of items) latest = foldHistory(latest, item, warn).latest;
   return latest;
 }
 

@@ -1,5 +1,7 @@
-import type { MfaPolicies, PolicyEnabled, Requirement, RequirementDetails, Snapshot } from "../graph/snapshot.js";
+import type { CustomerInsight, MfaPolicies, PolicyEnabled, Requirement, RequirementDetails, Snapshot } from "../graph/snapshot.js";
 import { COMPLIANCE_STATUSES, REQUIREMENT_STATES } from "../graph/snapshot.js";
+import { COVERAGE_BANDS, MFA_POLICIES, countCustomers, exportsCustomer } from "./customer-series.js";
+import type { CustomerCounts, CustomerSeries } from "./customer-series.js";
 
 export type Labels = Readonly<Record<string, string>>;
 export interface Sample {
@@ -17,22 +19,18 @@ export interface MetricRow {
   readonly unit?: "seconds";
   /** The Graph field, for docs/metrics.md. */
   readonly source: string;
-  samples(snapshot: Snapshot): readonly Sample[];
+  /** Rows labelled by `customer_tenant_id` export only the tenants `customerSeries` selects. */
+  samples(snapshot: Snapshot, customerSeries: CustomerSeries): readonly Sample[];
 }
 
 const NO_LABELS: Labels = Object.freeze({});
-const POLICIES: ReadonlyArray<readonly [string, keyof MfaPolicies]> = [
-  ["security_defaults", "securityDefaults"],
-  ["conditional_access", "conditionalAccess"],
-  ["legacy_per_user", "legacyPerUser"],
-];
 
 function one(value: number | undefined, labels: Labels = NO_LABELS): Sample[] {
   return value === undefined ? [] : [{ labels, value }];
 }
 
 function pushPolicySamples(into: Sample[], policies: MfaPolicies, labels: Labels = NO_LABELS): Sample[] {
-  for (const [policy, key] of POLICIES) {
+  for (const [policy, key] of MFA_POLICIES) {
     const value = policyValue(policies[key]);
     if (value !== undefined) into.push({ labels: { ...labels, policy }, value });
   }
@@ -75,17 +73,26 @@ function adminsCount(key: Exclude<keyof Extract<RequirementDetails, { kind: "adm
   return (snapshot: Snapshot): Sample[] => one(detailsOf(snapshot, "adminsMfa")?.[key]);
 }
 
-// Plain loops: these run over every tenant, 10,000 of them at large partners.
-function perCustomer(read: (customer: Snapshot["customers"][number]) => number | undefined) {
-  return (snapshot: Snapshot): Sample[] => {
+// Plain loops: these run over every tenant, 100,000 of them at the largest partners.
+function perCustomer(read: (customer: CustomerInsight) => number | undefined) {
+  return (snapshot: Snapshot, mode: CustomerSeries): Sample[] => {
     const samples: Sample[] = [];
+    if (mode === "none") return samples;
     for (const customer of snapshot.customers) {
+      if (!exportsCustomer(customer, mode)) continue;
       const value = read(customer);
       if (value !== undefined) samples.push({ labels: { customer_tenant_id: customer.tenantId }, value });
     }
     return samples;
   };
 }
+
+/** Over every tenant customerInsights listed, whatever the mode; no series when the endpoint did not answer. */
+function overAllCustomers(read: (counts: CustomerCounts) => Sample[]) {
+  return (snapshot: Snapshot): Sample[] => (snapshot.available.customerInsights ? read(countCustomers(snapshot.customers)) : []);
+}
+
+const ALL_TENANTS = "counted over every tenant customerInsights listed whatever PSE_CUSTOMER_SERIES";
 
 const REQUIREMENT_LABELS = ["requirement_id", "requirement_type"] as const;
 const ADMINS = "requirement mfaEnforcedForAdmins";
@@ -228,11 +235,40 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     help: "MFA policy of the customer tenant: 1 enabled, 0 disabled, no series when Graph does not know.",
     labelNames: ["customer_tenant_id", "policy"],
     source: "customerInsights[].mfa.securityDefaultsStatus, .mfaConditionalAccessPolicyStatus, .legacyPerUserMfaStatus",
-    samples: (s) => {
+    samples: (s, mode) => {
       const samples: Sample[] = [];
-      for (const c of s.customers) pushPolicySamples(samples, c.policies, { customer_tenant_id: c.tenantId });
+      if (mode === "none") return samples;
+      for (const c of s.customers) if (exportsCustomer(c, mode)) pushPolicySamples(samples, c.policies, { customer_tenant_id: c.tenantId });
       return samples;
     },
+  },
+  {
+    name: "partner_security_customer_insight_tenants",
+    help: `Customer tenants listed by customerInsights, all of them whatever PSE_CUSTOMER_SERIES.`,
+    labelNames: [],
+    source: "customerInsights[] (count)",
+    samples: (s) => (s.available.customerInsights ? one(s.customers.length) : []),
+  },
+  {
+    name: "partner_security_customer_insight_tenants_with_mfa_policy",
+    help: `Customer tenants with this MFA policy enabled, ${ALL_TENANTS}.`,
+    labelNames: ["policy"],
+    source: "customerInsights[].mfa.securityDefaultsStatus, .mfaConditionalAccessPolicyStatus, .legacyPerUserMfaStatus (count of enabled)",
+    samples: overAllCustomers((counts) => MFA_POLICIES.map(([policy]) => ({ labels: { policy }, value: counts.withPolicy.get(policy) ?? 0 }))),
+  },
+  {
+    name: "partner_security_customer_insight_tenants_without_mfa_policy",
+    help: `Customer tenants without an MFA policy: at least one policy state known and every known one disabled, the tenants max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0 finds; ${ALL_TENANTS}.`,
+    labelNames: [],
+    source: "customerInsights[].mfa.*Status (count of tenants with one known and none enabled)",
+    samples: overAllCustomers((counts) => one(counts.withoutPolicy)),
+  },
+  {
+    name: "partner_security_customer_insight_tenants_by_mfa_coverage",
+    help: `Customer tenants per band of MFA coverage, (compliant admins + compliant non-admins) / users: below_50_percent, 50_to_90_percent, 90_to_100_percent, 100_percent, or unknown without users or counts; every band is present and they sum to partner_security_customer_insight_tenants; ${ALL_TENANTS}.`,
+    labelNames: ["coverage_band"],
+    source: "customerInsights[].mfa.compliantAdminsCount, .compliantNonAdminsCount, .totalUsersCount (count per band)",
+    samples: overAllCustomers((counts) => COVERAGE_BANDS.map((band) => ({ labels: { coverage_band: band }, value: counts.byCoverage.get(band) ?? 0 }))),
   },
   { name: "partner_security_history_score", help: "Score of the latest history entry.", labelNames: [], source: "history[latest].score", samples: (s) => one(s.latestHistory?.score) },
   {

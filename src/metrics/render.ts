@@ -2,6 +2,7 @@ import { constants, crc32, createDeflateRaw } from "node:zlib";
 import { Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
+import type { CustomerSeries } from "./customer-series.js";
 import { GRAPH_METRICS } from "./graph-metrics.js";
 import type { Labels, Sample } from "./graph-metrics.js";
 
@@ -44,6 +45,8 @@ export interface RenderedSnapshot {
 export interface RenderOptions {
   /** The configured interval as the user wrote it, for the HELP text. */
   readonly refreshInterval: string;
+  /** Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES). */
+  readonly customerSeries: CustomerSeries;
   readonly now?: number;
   /** Numbers successive renderings, so a scraper can tell which refresh a body came from. */
   readonly generation?: number;
@@ -158,7 +161,7 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
       samples: () => [{ labels: {}, value: generation }],
     });
   }
-  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot) });
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot, options.customerSeries) });
   const written = await writeFamilies(families);
   const series = written.series - (generation === undefined ? 0 : 1);
   const text = await prepare(written.blocks.flatMap((block, index) => (index === 0 ? [block] : [BLANK_LINE, block])));

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
 import type { Registry, RegistryContentType } from "prom-client";
 import { ENDPOINTS, REFRESH_FAILURE_REASONS } from "../graph/snapshot.js";
 import type { Endpoint, RefreshFailureReason } from "../graph/snapshot.js";
+import type { CustomerSeries } from "./customer-series.js";
 import { createRegistry } from "./render.js";
 import type { ExpositionFormat } from "./render.js";
 
@@ -15,6 +16,8 @@ export interface ExportedSettings {
   readonly refreshIntervalSeconds: number;
   /** 0 means never. */
   readonly maxStalenessSeconds: number;
+  /** Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES). */
+  readonly customerSeries: CustomerSeries;
 }
 
 /** How one refresh ended; a failure says why. */
@@ -53,6 +56,13 @@ function define(registry: Registry<RegistryContentType>, build: BuildInfo, setti
     help: "Configured age after which the Graph-derived series are dropped (PSE_MAX_STALENESS); 0 means never.",
     registers,
   }).set(settings.maxStalenessSeconds);
+  // Dashboards and alerts read it to say that a per-tenant panel is empty by choice, not by fault.
+  new Gauge({
+    name: `${PREFIX}customer_series_info`,
+    help: "Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES): all, noncompliant (not fully MFA-covered or without an enabled MFA policy) or none. Always 1.",
+    labelNames: ["mode"],
+    registers,
+  }).set({ mode: settings.customerSeries }, 1);
   const buildInfo = new Gauge({
     name: `${PREFIX}build_info`,
     help: "Version of the exporter and the Node.js it runs on. Always 1.",

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { GraphClient } from "../../src/graph/client.js";
 import { GraphError, SchemaError } from "../../src/graph/errors.js";
-import { fetchCollection, fetchSnapshot } from "../../src/graph/fetch-snapshot.js";
+import { SETTINGS } from "../../src/config.js";
+import { DEFAULT_MAX_PAGES, MAX_PAGES_WITHOUT_NEW_ITEMS, fetchCollection, fetchSnapshot } from "../../src/graph/fetch-snapshot.js";
+import type { Collector } from "../../src/graph/fetch-snapshot.js";
 import { fakeGraphClient, fixtureAnswers, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 
 const INSIGHTS = "/security/partner/securityScore/customerInsights";
@@ -12,6 +14,42 @@ function tenant(id: string) {
   return { tenantId: id, mfa: { totalUsersCount: 1 } };
 }
 
+/** Keeps every raw item; new when its tenantId was not seen before. */
+function rawItems(): Collector<unknown[]> {
+  const items: unknown[] = [];
+  const seen = new Set<unknown>();
+  return {
+    add(item) {
+      items.push(item);
+      const id = item && typeof item === "object" && "tenantId" in item ? item.tenantId : undefined;
+      if (id === undefined || seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    },
+    result: () => items,
+  };
+}
+
+/** A chain of `pages` pages, each holding what `items(page)` says, linked by distinct nextLinks. */
+function chain(pages: number, items: (page: number) => unknown[]): GraphClient & { calls: string[]; maxInFlight: number } {
+  const calls: string[] = [];
+  let inFlight = 0;
+  const client = {
+    calls,
+    maxInFlight: 0,
+    async getJson(_endpoint: string, link: string) {
+      calls.push(link);
+      inFlight++;
+      client.maxInFlight = Math.max(client.maxInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      const page = link === INSIGHTS ? 0 : Number(/p(\d+)$/.exec(link)?.[1]);
+      return { value: items(page), ...(page + 1 < pages ? { "@odata.nextLink": `https://g/p${page + 1}` } : {}) };
+    },
+  };
+  return client;
+}
+
 describe("fetchCollection", () => {
   it("follows @odata.nextLink until it ends", async () => {
     const client = fakeGraphClient({
@@ -19,7 +57,7 @@ describe("fetchCollection", () => {
       "https://g/p2": { value: [tenant("b")], "@odata.nextLink": "https://g/p3" },
       "https://g/p3": { value: [tenant("c")] },
     });
-    const items = await fetchCollection(client, "customerInsights", { signal, warn });
+    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
     expect(items).toEqual([tenant("a"), tenant("b"), tenant("c")]);
     expect(client.calls).toEqual([INSIGHTS, "https://g/p2", "https://g/p3"]);
   });
@@ -29,17 +67,87 @@ describe("fetchCollection", () => {
       [INSIGHTS]: { value: [], "@odata.nextLink": "https://g/p2" },
       "https://g/p2": { value: [], "@odata.nextLink": "https://g/p2" },
     });
-    await expect(fetchCollection(client, "customerInsights", { signal, warn })).rejects.toThrow(/repeats an earlier page/);
+    await expect(fetchCollection(client, "customerInsights", { signal, warn }, rawItems())).rejects.toThrow(/repeats an earlier page/);
     expect(client.calls).toHaveLength(2);
   });
 
-  it("stops after the page limit", async () => {
+  it("stops after an explicit page limit", async () => {
     let page = 0;
     const endless: GraphClient = {
       getJson: () => Promise.resolve({ value: [tenant(String(page))], "@odata.nextLink": `https://g/p${++page}` }),
     };
-    await expect(fetchCollection(endless, "customerInsights", { signal, warn, maxPages: 5 })).rejects.toThrow(SchemaError);
+    await expect(fetchCollection(endless, "customerInsights", { signal, warn, maxPages: 5 }, rawItems())).rejects.toThrow(/more than 5 pages \(PSE_MAX_PAGES\)/);
     expect(page).toBe(5);
+  });
+
+  it("has no fixed page limit by default: 100,000 tenants one per page are read whole", async () => {
+    expect(DEFAULT_MAX_PAGES).toBe(0);
+    const client = chain(100_000, (page) => [tenant(`t${page}`)]);
+    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
+    expect(items).toHaveLength(100_000);
+    expect(new Set(client.calls).size).toBe(100_000);
+  }, 60_000);
+
+  it.each([
+    ["empty pages", () => []],
+    ["pages of duplicates", () => [tenant("t1")]],
+    ["pages of unusable items", () => [{ mfa: {} }]],
+  ])("stops a runaway chain of %s with distinct nextLinks", async (_name, filler) => {
+    // Two good pages, then filler for ever.
+    const client = chain(1_000_000, (page) => (page < 2 ? [tenant(`t${page}`)] : filler()));
+    const failure = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SchemaError);
+    expect(String(failure)).toContain(`${MAX_PAGES_WITHOUT_NEW_ITEMS} pages in a row added no new item`);
+    // The good pages, the filler pages, and the next page already requested (then abandoned).
+    expect(client.calls).toHaveLength(2 + MAX_PAGES_WITHOUT_NEW_ITEMS + 1);
+  });
+
+  it("reads through fewer empty pages in a row than the runaway guard allows", async () => {
+    const empty = MAX_PAGES_WITHOUT_NEW_ITEMS - 1;
+    const client = chain(2 + empty + 1, (page) => (page === 0 ? [tenant("first")] : page <= empty ? [] : [tenant(`t${page}`)]));
+    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
+    expect(items).toEqual([tenant("first"), tenant(`t${empty + 1}`), tenant(`t${empty + 2}`)]);
+  });
+
+  it("requests the next page while the current one is validated, never more than one ahead", async () => {
+    const validatedBeforeNext: boolean[] = [];
+    const client = chain(5, (page) => [tenant(`t${page}`)]);
+    const collector: Collector<number> = {
+      add() {
+        // Called for page n's item once page n+1 is already on its way (except for the last page).
+        validatedBeforeNext.push(client.calls.length > validatedBeforeNext.length + 1);
+        return true;
+      },
+      result: () => validatedBeforeNext.length,
+    };
+    expect(await fetchCollection(client, "customerInsights", { signal, warn }, collector)).toBe(5);
+    expect(validatedBeforeNext).toEqual([true, true, true, true, false]);
+    expect(client.maxInFlight).toBe(1);
+  });
+
+  it("abandons the page requested ahead when the collection fails", async () => {
+    let ahead: AbortSignal | undefined;
+    const client: GraphClient = {
+      getJson(_endpoint, link, requestSignal) {
+        if (link === INSIGHTS) return Promise.resolve({ value: [tenant("a")], "@odata.nextLink": "https://g/p1" });
+        ahead = requestSignal;
+        return new Promise(() => undefined);
+      },
+    };
+    const failing: Collector<void> = {
+      add() {
+        throw new Error("validation broke");
+      },
+      result: () => undefined,
+    };
+    await expect(fetchCollection(client, "customerInsights", { signal, warn }, failing)).rejects.toThrow("validation broke");
+    expect(ahead?.aborted).toBe(true);
+  });
+
+  it("names the runaway guard in the PSE_MAX_PAGES description", () => {
+    const setting = SETTINGS.find((row) => row.key === "maxPages");
+    expect(setting?.fallback).toBe(String(DEFAULT_MAX_PAGES));
+    expect(setting?.description).toContain(`${MAX_PAGES_WITHOUT_NEW_ITEMS} pages in a row that add no new item`);
   });
 });
 

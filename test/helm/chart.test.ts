@@ -137,6 +137,15 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     expect(() => loadConfig({}, { ...env, ...fromSecrets })).not.toThrow();
   });
 
+  it.each([
+    ["defaults-values.yaml", [], "all"],
+    ["defaults-values.yaml", ["--set", "exporter.customerSeries=none"], "none"],
+    ["all-on-values.yaml", [], "noncompliant"],
+  ])("passes customerSeries of %s %j to the exporter as PSE_CUSTOMER_SERIES=%s", (file, args, mode) => {
+    const { pod } = deploymentOf(render(file, args));
+    expect(pod.containers[0]?.env).toContainEqual({ name: "PSE_CUSTOMER_SERIES", value: mode });
+  });
+
   it("sets up workload identity: service-account annotation and pod label", () => {
     const objects = render("workload-identity-values.yaml");
     const account = objects.find((object) => object.kind === "ServiceAccount");
@@ -199,6 +208,7 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     ["an unknown top-level key", "replicas: 2\n", "replicas"],
     ["an unknown credentials mode", "credentials:\n  mode: password\n", "/credentials/mode"],
     ["clientSecret mode without a secret", "credentials:\n  mode: clientSecret\n", "credentials.clientSecret is required"],
+    ["an unknown customerSeries mode", "exporter:\n  customerSeries: some\n", "/exporter/customerSeries"],
   ])("refuses a values file with %s", (_name, yaml, message) => {
     const dir = mkdtempSync(join(tmpdir(), "pse-helm-bad-"));
     writeFileSync(join(dir, "bad-values.yaml"), yaml);

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SETTINGS } from "../../src/config.js";
 import { eventually, freePort, sampleValue } from "../helpers.js";
+import { chartMemoryLimitMiB, derivedOldSpaceMiB, imageNodeOptions, imageNodeOptionsFor } from "./image-heap.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOCKERFILE = readFileSync(join(ROOT, "Dockerfile"), "utf8");
@@ -47,6 +48,18 @@ describe("the Dockerfile", () => {
     expect(runtime).not.toMatch(/^CMD /m);
   });
 
+  it("sets no fixed heap cap: V8 sizes its old space from the container's memory limit", () => {
+    const options = imageNodeOptions();
+    expect(options).not.toMatch(/--max-old-space-size|--max-heap-size/);
+    // Every flag must start the Node the tests run on (20) as well as the image's (24): an option
+    // one of them lacks, such as --max-old-space-size-percentage on Node 20, stops Node at start.
+    const started = spawnSync(process.execPath, ["-e", "0"], { env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: options }, encoding: "utf8" });
+    expect(started.stderr).toBe("");
+    expect(started.status).toBe(0);
+    // The chart's default limit leaves V8 the heap the 100,000-tenant test (test/integration/scale.test.ts) runs with.
+    expect(derivedOldSpaceMiB(chartMemoryLimitMiB())).toBeGreaterThanOrEqual(256);
+  });
+
   it("carries the OCI labels", () => {
     for (const label of ["source", "version", "licenses", "description", "revision", "title"]) expect(runtime).toContain(`org.opencontainers.image.${label}=`);
   });
@@ -79,9 +92,9 @@ describe("the runtime layout", () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  // The image's own environment, V8 limits included.
-  const imageNodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(DOCKERFILE)?.[1] ?? "";
-  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", NODE_OPTIONS: imageNodeOptions, ...extra });
+  // The image's own environment, V8 limits included, as in a pod with the chart's default memory limit.
+  const nodeOptions = imageNodeOptionsFor(chartMemoryLimitMiB());
+  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", NODE_OPTIONS: nodeOptions, ...extra });
 
   it("has no dev dependency installed", () => {
     for (const dev of ["vitest", "typescript", "eslint", "@grafana/grafana-foundation-sdk", "tsx"]) {

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/identity";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import type { Flags } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
@@ -18,9 +19,9 @@ let simulator: Simulator;
 let exporter: RunningExporter | undefined;
 let logs: string[];
 
-async function start(): Promise<RunningExporter> {
+async function start(flags: Flags = {}): Promise<RunningExporter> {
   const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug" },
+    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug", ...flags },
     {
       PSE_GRAPH_BASE_URL: simulator.url,
       AZURE_AUTHORITY_HOST: simulator.authorityHost,
@@ -94,6 +95,10 @@ const CONTRACT = [
   "partner_security_customer_mfa_compliant_non_admins",
   "partner_security_customer_users",
   "partner_security_customer_mfa_policy_enabled",
+  "partner_security_customer_insight_tenants",
+  "partner_security_customer_insight_tenants_with_mfa_policy",
+  "partner_security_customer_insight_tenants_without_mfa_policy",
+  "partner_security_customer_insight_tenants_by_mfa_coverage",
   "partner_security_history_score",
   "partner_security_history_compliant_requirements",
   "partner_security_history_requirements",
@@ -110,6 +115,7 @@ const CONTRACT = [
   "partner_security_exporter_graph_retries_total",
   "partner_security_exporter_endpoint_available",
   "partner_security_exporter_refresh_interval_seconds",
+  "partner_security_exporter_customer_series_info",
   "process_cpu_seconds_total",
   "nodejs_eventloop_lag_seconds",
 ];
@@ -154,8 +160,35 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     expect(graphRequests.every((request) => /^[0-9a-f-]{36}$/.test(request.clientRequestId ?? ""))).toBe(true);
   });
 
-  it("passes promtool check metrics", async () => {
-    if (!hasTool("promtool")) return;
+  it("exports per-tenant series for every tenant, the not fully covered ones or none, and counts every tenant in each mode", async () => {
+    const tenantsOf = (text: string) => new Set(seriesLines(text).flatMap((line) => /customer_tenant_id="([^"]+)"/.exec(line)?.[1] ?? []));
+    const counts = (text: string) => seriesLines(text).filter((line) => line.startsWith("partner_security_customer_insight_tenants"));
+    const all = await scrape(await start());
+    await exporter?.close();
+    const noncompliant = await scrape(await start({ customerSeries: "noncompliant" }));
+    await exporter?.close();
+    const none = await scrape(await start({ customerSeries: "none" }));
+
+    expect(tenantsOf(all).size).toBe(TENANTS);
+    expect(sampleValue(all, "partner_security_customer_insight_tenants")).toBe(TENANTS);
+    const bands = ["below_50_percent", "50_to_90_percent", "90_to_100_percent", "100_percent", "unknown"].map((band) => sampleValue(all, "partner_security_customer_insight_tenants_by_mfa_coverage", { coverage_band: band }) ?? Number.NaN);
+    expect(bands.reduce((a, b) => a + b, 0)).toBe(TENANTS);
+    // Fully covered with a policy on: the tenants noncompliant leaves out, read from mode all's series.
+    const covered = [...tenantsOf(all)].filter((id) => {
+      const value = (name: string) => sampleValue(all, name, { customer_tenant_id: id }) ?? Number.NaN;
+      const coverage = (value("partner_security_customer_mfa_compliant_admins") + value("partner_security_customer_mfa_compliant_non_admins")) / value("partner_security_customer_users");
+      const policy = ["security_defaults", "conditional_access", "legacy_per_user"].some((p) => sampleValue(all, "partner_security_customer_mfa_policy_enabled", { customer_tenant_id: id, policy: p }) === 1);
+      return coverage >= 1 && policy;
+    });
+    expect([...tenantsOf(noncompliant)].sort()).toEqual([...tenantsOf(all)].filter((id) => !covered.includes(id)).sort());
+    expect(tenantsOf(none).size).toBe(0);
+    for (const [text, mode] of [[all, "all"], [noncompliant, "noncompliant"], [none, "none"]] as const) {
+      expect(counts(text), mode).toEqual(counts(all));
+      expect(sampleValue(text, "partner_security_exporter_customer_series_info", { mode }), mode).toBe(1);
+    }
+  });
+
+  it.skipIf(!hasTool("promtool"))("passes promtool check metrics", async () => {
     const running = await start();
     const result = promtoolCheckMetrics(await scrape(running));
     expect(result.output).toBe("");

@@ -7,9 +7,9 @@ import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 import { sampleValue } from "../helpers.js";
 
 async function cacheWithSnapshot() {
-  const self = createSelfMetrics({ version: "1.0.0", revision: "abc" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 86_400 });
+  const self = createSelfMetrics({ version: "1.0.0", revision: "abc" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 86_400, customerSeries: "all" });
   const cache = createExpositionCache(self);
-  cache.publish(await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m" }));
+  cache.publish(await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" }));
   return { self, cache };
 }
 
@@ -43,7 +43,7 @@ describe("createExpositionCache", () => {
   });
 
   it("gzips the exporter's own metrics alone when there is no snapshot yet", async () => {
-    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
+    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
     const gzip = expositionBody(await createExpositionCache(self).expose("text", true));
     expect(gunzipSync(gzip).toString("utf8")).toContain("partner_security_exporter_build_info");
   });
@@ -80,7 +80,7 @@ describe("createExpositionCache", () => {
     const first = await cache.expose("text", true);
     expect(await cache.expose("text", true)).toBe(first);
     const snapshot = await fixtureSnapshot();
-    cache.publish(await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { refreshInterval: "15m" }));
+    cache.publish(await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { refreshInterval: "15m", customerSeries: "all" }));
     const text = gunzipSync(expositionBody(await cache.expose("text", true))).toString("utf8");
     expect(sampleValue(text, "partner_security_score")).toBe(42);
   });

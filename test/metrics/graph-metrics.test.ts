@@ -6,7 +6,7 @@ import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 const DOCS = readFileSync(new URL("../../docs/metrics.md", import.meta.url), "utf8");
 
 async function selfMetricNames(): Promise<string[]> {
-  const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
+  const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
   return (await self.registries.text.getMetricsAsJSON()).map((metric) => metric.name);
 }
 
@@ -28,7 +28,7 @@ describe("the metric table", () => {
   });
 
   it("gives every exporter metric a HELP text and the prefix", async () => {
-    const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
+    const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
     for (const metric of await self.registries.text.getMetricsAsJSON()) {
       expect(metric.help.length, metric.name).toBeGreaterThan(5);
       expect(metric.name).toMatch(/^(partner_security_exporter_|process_|nodejs_)/);

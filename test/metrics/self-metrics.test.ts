@@ -13,7 +13,7 @@ const PARTNER = "partner_security_exporter_partner_info";
 const REQUESTS = "partner_security_exporter_graph_requests_total";
 
 function selfMetrics(): SelfMetrics {
-  return createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0 });
+  return createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
 }
 
 async function render(self: SelfMetrics, format: ExpositionFormat): Promise<string> {
