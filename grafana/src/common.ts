@@ -14,9 +14,21 @@ import {
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import type { DataSourceRef, DataTransformerConfig, DynamicConfigValue, GridPos, ValueMapping } from "@grafana/grafana-foundation-sdk/dashboard";
-import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from "@grafana/grafana-foundation-sdk/common";
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  SortOrder,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from "@grafana/grafana-foundation-sdk/common";
 import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as StateTimelinePanel } from "@grafana/grafana-foundation-sdk/statetimeline";
+import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
 
 /** Every panel queries the data source the `datasource` variable picks. */
 export const DATASOURCE: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
@@ -35,9 +47,24 @@ export function sel(metric: string, extra = ""): string {
   return `${metric}{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance"${extra ? `,${extra}` : ""}}`;
 }
 
-/** Adds the partner tenant of each exporter target (from the info metric) to `expr`, for legends. */
+const PARTNER_INFO = sel("partner_security_exporter_partner_info", 'partner_tenant_id=~"$partner"');
+
+/**
+ * Adds the partner tenant of each exporter target (from the info metric) to `expr`, for legends,
+ * and keeps only the targets of the selected partners: the instance variable's All matches any
+ * instance, so a pod that has not answered yet is not left out of what the dashboard shows.
+ */
 export function withPartner(expr: string): string {
-  return `(${expr}) * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${sel("partner_security_exporter_partner_info")})`;
+  return `(${expr}) * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${PARTNER_INFO})`;
+}
+
+/**
+ * `metric` per partner deployment as it last was within a day, gone targets included: a
+ * deployment scaled to 0 keeps ageing instead of dropping out of the freshness check.
+ */
+function lastWithinDay(metric: string): string {
+  const recent = (selector: string) => `last_over_time(${selector}[1d])`;
+  return `max by (${PARTNER_KEYS}) (${recent(sel(metric))} * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${recent(PARTNER_INFO)}))`;
 }
 
 /** A range query, for time series panels. */
@@ -71,6 +98,24 @@ export function tableQuery(expr: string, refId: string): DataqueryBuilder {
 /** Stats and gauges show the latest value of each series. */
 export function lastValue(): ReduceDataOptionsBuilder {
   return new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false);
+}
+
+/** A visible legend (the SDK hides it unless told) and a tooltip listing every series, largest first. */
+function legend(): VizLegendOptionsBuilder {
+  return new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]);
+}
+function tooltip(): VizTooltipOptionsBuilder {
+  return new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending);
+}
+
+/** A time series panel on the dashboard's data source whose lines are named in a legend. */
+export function timeseries(): TimeseriesPanel {
+  return new TimeseriesPanel().datasource(DATASOURCE).legend(legend()).tooltip(tooltip());
+}
+
+/** A state timeline (values that are states, not amounts) with a legend. */
+export function stateTimeline(): StateTimelinePanel {
+  return new StateTimelinePanel().datasource(DATASOURCE).legend(legend()).tooltip(tooltip());
 }
 
 /** Width and height; the dashboard builder places the panel after the previous one (x and y 0 ask it to). */
@@ -154,15 +199,17 @@ const STALE = { fresh: 0, stale: 1, noData: 2 } as const;
  * exporter's target is down (its own series are gone then, so only `up` tells), or when none answers.
  */
 function staleBanner(): StatPanel {
-  const age = `time() - ${sel("partner_security_exporter_last_success_timestamp_seconds")}`;
-  const stale = `max by (${TARGET_KEYS}) ((${age}) > bool (2 * ${sel("partner_security_exporter_refresh_interval_seconds")}))`;
+  // The freshest pod of each partner deployment: during a rollout the new pod, not yet refreshed,
+  // is scraped beside the old one that still serves fresh data.
+  const age = `time() - ${lastWithinDay("partner_security_exporter_last_success_timestamp_seconds")}`;
+  const stale = `(${age}) > bool (2 * ${lastWithinDay("partner_security_exporter_refresh_interval_seconds")})`;
   const down = `(1 - max by (${TARGET_KEYS}) (${sel("up")}))`;
   return stat()
     .title("Data freshness")
     .description(
-      "Red when the data of a selected exporter is older than twice its refresh interval (no successful refresh from Microsoft Graph since; also before the first one), when a selected exporter is down, or when no selected exporter is scraped. The Exporter health dashboard says why.",
+      "Red when the freshest data of a selected partner deployment is older than twice its refresh interval (no successful refresh from Microsoft Graph since; also before the first one, and for a day after a deployment disappeared), when a selected exporter is down, or when no selected exporter is scraped. The Exporter health dashboard says why.",
     )
-    .withTarget(now(`max(${stale} or on (${TARGET_KEYS}) ${down}) or vector(${STALE.noData})`, "freshness"))
+    .withTarget(now(`max(${stale} or ${down}) or vector(${STALE.noData})`, "freshness"))
     .unit("none")
     .colorScheme(thresholdColor())
     .thresholds(thresholds([[null, "green"], [STALE.stale, "red"]]))
@@ -231,8 +278,10 @@ export function baseDashboard(uid: string, title: string, description: string, a
   )
     .allValue(".*")
     .current(ALL);
-  // No allValue on job and instance: "All" then stands for the values listed, which keeps the
-  // choice of partner; a ".+" would select every exporter again.
+  // No allValue on job: "All" then stands for the jobs listed, which keeps the choice of partner
+  // (a ".*" would select every job of the Prometheus). The instance's All matches any instance of
+  // those jobs, so a new pod that has not been scraped successfully yet (not listed) still counts;
+  // the partner choice reaches the instances through withPartner.
   const job = variable(
     "job",
     "Job",
@@ -244,7 +293,9 @@ export function baseDashboard(uid: string, title: string, description: string, a
     "Instance",
     "Exporter instance (under Kubernetes the pod address)",
     'label_values(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",partner_tenant_id=~"$partner",job=~"$job"}, instance)',
-  ).current(ALL);
+  )
+    .allValue(".*")
+    .current(ALL);
   const firing = firingAlerts("Firing alerts", alerts);
   return new DashboardBuilder(title)
     .uid(uid)

@@ -1,9 +1,7 @@
-import { TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
+import { BigValueTextMode, StackingConfigBuilder, StackingMode, TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { CustomVariableBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from "@grafana/grafana-foundation-sdk/dashboard";
-import { PanelBuilder as StateTimelinePanel } from "@grafana/grafana-foundation-sdk/statetimeline";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
-import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
 import {
   ANY_POLICY,
   DATASOURCE,
@@ -17,14 +15,17 @@ import {
   firingAlerts,
   fixedColor,
   merge,
-  now,
+  perPartner,
   query,
   sel,
   size,
   stat,
+  stateTimeline,
   tableQuery,
   thresholds,
+  timeseries,
 } from "./common.js";
+import type { Steps } from "./common.js";
 
 const TENANT = 'customer_tenant_id=~"$customer_tenant_id"';
 const POLICIES: Array<[string, string, string]> = [
@@ -53,14 +54,21 @@ const USERS = perTenant(sel("partner_security_customer_users"));
  * equal coverage (often many at 0%) the tenant with more users is worse: the tie-break, a millionth
  * of a percentage point per million users, is far below any coverage difference a reader sees.
  */
-const WORST = `bottomk($limit, ${COVERAGE} - ${USERS} * 1e-12)`;
-const POLICY_ENABLED = perTenant(sel("partner_security_customer_mfa_policy_enabled"));
+const WORST = `bottomk by (${PARTNER_KEYS}) ($limit, ${COVERAGE} - ${USERS} * 1e-12)`;
+/** What a per-tenant panel says when it has nothing: most often the PSE_CUSTOMER_SERIES mode. */
+const NO_TENANT_SERIES = "No per-tenant series: see Per-tenant series (PSE_CUSTOMER_SERIES)";
+/** MFA coverage colours, the same as the bands of the coverage panel: full coverage alone is green. */
+const COVERAGE_STEPS: Steps = [[null, "red"], [0.5, "orange"], [0.9, "yellow"], [1, "green"]];
+/** The exporter's coverage bands, worst first (the stacking order), with their legend and colour. */
+const COVERAGE_BANDS: Array<[band: string, legend: string, color: string, refId: string]> = [
+  ["below_50_percent", "below 50%", "red", "A"],
+  ["50_to_90_percent", "50 to 90%", "orange", "B"],
+  ["90_to_100_percent", "90 to 100%", "yellow", "C"],
+  ["100_percent", "100%", "green", "D"],
+  ["unknown", "unknown", "gray", "E"],
+];
 /** Tenants where every MFA policy is disabled. */
-const NO_POLICY = `${POLICY_ENABLED} == 0`;
-/** A count of tenants per partner deployment, 0 (not empty) where none meets `condition`. */
-function tenantsWhere(condition: string): string {
-  return `sum by (${PARTNER_KEYS}) (${condition})`;
-}
+const NO_POLICY = `${perTenant(sel("partner_security_customer_mfa_policy_enabled"))} == 0`;
 
 function worstColumn(expr: string, refId: string) {
   return tableQuery(`${perTenant(expr)} and ${WORST}`, refId);
@@ -92,37 +100,89 @@ export function customersDashboard(): Dashboard {
   )
     .withVariable(limit)
     .withVariable(tenant)
-    .annotation(firingAlerts("Alerts of the picked tenants", "PartnerSecurityCustomer.*", TENANT))
+    // customer_tenant_id!="": with no tenant to pick (PSE_CUSTOMER_SERIES=none) the variable is empty.
+    .annotation(firingAlerts("Alerts of the picked tenants", "PartnerSecurityCustomer.*", `customer_tenant_id!="",${TENANT}`))
     .withRow(new RowBuilder("All customer tenants"))
     .withPanel(
-      new TimeseriesPanel()
-        .title("MFA-compliant vs non-compliant customer tenants")
-        .description("Customer tenants whose admins are MFA-compliant, and the rest, over time (requirement mfaEnforcedForAdminsOfCustomers), per partner tenant.")
-        .datasource(DATASOURCE)
+      timeseries()
+        .title("MFA-compliant vs non-compliant customer tenants, partner $partner")
+        .description("Customer tenants whose admins are MFA-compliant, and the rest, over time (requirement mfaEnforcedForAdminsOfCustomers); one panel per partner tenant.")
+        .repeat("partner")
+        .repeatDirection("h")
+        .maxPerRow(2)
         .withTarget(query(byPartner(sel("partner_security_customer_tenants_mfa_compliant")), "compliant {{partner_tenant_id}}"))
         .withTarget(query(byPartner(`${sel("partner_security_customer_tenants")} - ${sel("partner_security_customer_tenants_mfa_compliant")}`), "non-compliant {{partner_tenant_id}}", "B"))
+        .overrideByQuery("A", [{ id: "color", value: { mode: "fixed", fixedColor: "green" } }])
+        .overrideByQuery("B", [{ id: "color", value: { mode: "fixed", fixedColor: "red" } }])
         .unit("none")
         .min(0)
-        .gridPos(size(16, 8)),
+        .gridPos(size(12, 8)),
     )
     .withPanel(
       stat()
         .title("Customer tenants at risk")
         .description(
-          "Per partner tenant: customer tenants with security defaults, Conditional Access MFA and per-user MFA all disabled (green at 0, red from 1; a tenant that newly drops out fires PartnerSecurityCustomerTenantLostMfaPolicy), and customer tenants where fewer than half of the users are MFA-compliant (green at 0, orange from 1).",
+          "Per partner tenant, over every customer tenant Graph lists (whatever PSE_CUSTOMER_SERIES exports per tenant): tenants with security defaults, Conditional Access MFA and per-user MFA all disabled (green at 0, red from 1; a tenant that newly drops out fires PartnerSecurityCustomerTenantLostMfaPolicy), and tenants where fewer than half of the users are MFA-compliant (green at 0, orange from 1).",
         )
-        .withTarget(now(tenantsWhere(`${POLICY_ENABLED} == bool 0`), "without any MFA policy {{partner_tenant_id}}"))
-        .withTarget(now(tenantsWhere(`${COVERAGE} < bool 0.5`), "below 50% MFA coverage {{partner_tenant_id}}", "B"))
+        .withTarget(perPartner(sel("partner_security_customer_insight_tenants_without_mfa_policy"), "without any MFA policy {{partner_tenant_id}}"))
+        .withTarget(perPartner(sel("partner_security_customer_insight_tenants_by_mfa_coverage", 'coverage_band="below_50_percent"'), "below 50% MFA coverage {{partner_tenant_id}}", "B"))
         .unit("none")
         .overrideByQuery("A", colouredBy(ZERO_GOOD))
         .overrideByQuery("B", colouredBy([[null, "green"], [1, "orange"]]))
         .gridPos(size(8, 8)),
     )
     .withPanel(
+      stat()
+        .title("Per-tenant series")
+        .description(
+          "Which customer tenants the exporter gives series of their own (PSE_CUSTOMER_SERIES): all; noncompliant, only tenants below 100% MFA coverage or without an MFA policy (the tables below then list only those); none, the tables and the Selected tenants row stay empty by choice. The counts above and the coverage and policy panels work in every mode.",
+        )
+        .withTarget(perPartner(sel("partner_security_exporter_customer_series_info"), "{{mode}} {{partner_tenant_id}}", "A", "mode"))
+        .textMode(BigValueTextMode.Name)
+        .unit("none")
+        .gridPos(size(4, 8)),
+    )
+    .withPanel(
+      timeseries()
+        .title("Customer tenants by MFA coverage, partner $partner")
+        .description(
+          "Customer tenants per band of MFA coverage (MFA-compliant admins and non-admins per user) over time, stacked from the worst band up; unknown: no users or no counts. One panel per partner tenant, so two partners never add up in one stack. Counted by the exporter over every tenant, so it works with every PSE_CUSTOMER_SERIES mode.",
+        )
+        .repeat("partner")
+        .repeatDirection("h")
+        .maxPerRow(2)
+        .targets(COVERAGE_BANDS.map(([band, legend, , refId]) => query(byPartner(sel("partner_security_customer_insight_tenants_by_mfa_coverage", `coverage_band="${band}"`)), `${legend} {{partner_tenant_id}}`, refId)))
+        .overrides(COVERAGE_BANDS.map(([, , color, refId]) => ({ matcher: { id: "byFrameRefID", options: refId }, properties: [{ id: "color", value: { mode: "fixed", fixedColor: color } }] })))
+        .stacking(new StackingConfigBuilder().mode(StackingMode.Normal))
+        .fillOpacity(30)
+        .unit("none")
+        .min(0)
+        .gridPos(size(12, 8)),
+    )
+    .withPanel(
+      timeseries()
+        .title("Customer tenants by MFA policy, partner $partner")
+        .description(
+          "Customer tenants with each MFA policy enabled, with none at all (red), and in all, over time; one panel per partner tenant. A tenant can have more than one policy. Counted by the exporter over every tenant, so it works with every PSE_CUSTOMER_SERIES mode.",
+        )
+        .repeat("partner")
+        .repeatDirection("h")
+        .maxPerRow(2)
+        .withTarget(query(byPartner(sel("partner_security_customer_insight_tenants_with_mfa_policy"), "policy"), "{{policy}} {{partner_tenant_id}}"))
+        .withTarget(query(byPartner(sel("partner_security_customer_insight_tenants_without_mfa_policy")), "no MFA policy {{partner_tenant_id}}", "B"))
+        .withTarget(query(byPartner(sel("partner_security_customer_insight_tenants")), "all tenants {{partner_tenant_id}}", "C"))
+        .overrideByQuery("B", [{ id: "color", value: { mode: "fixed", fixedColor: "red" } }])
+        .overrideByQuery("C", [{ id: "color", value: { mode: "fixed", fixedColor: "text" } }])
+        .unit("none")
+        .min(0)
+        .gridPos(size(12, 8)),
+    )
+    .withPanel(
       new TablePanel()
         .title("Customer tenants, worst MFA coverage first")
+        .noValue(NO_TENANT_SERIES)
         .description(
-          "The $limit customer tenants with the lowest share of MFA-compliant users (at equal shares, the most users first): compliant admins and non-admins, users, the share covered, and each MFA policy. A disabled policy is not a fault (security defaults and Conditional Access exclude each other; per-user MFA is being retired): only Any MFA policy = no is red.",
+          "Per partner tenant, the $limit customer tenants with the lowest share of MFA-compliant users (at equal shares, the most users first): compliant admins and non-admins, users, the share covered, and each MFA policy. A disabled policy is not a fault (security defaults and Conditional Access exclude each other; per-user MFA is being retired): only Any MFA policy = no is red. Needs per-tenant series: PSE_CUSTOMER_SERIES=all, or noncompliant (which keeps every tenant below full coverage or without a policy); empty with none.",
         )
         .datasource(DATASOURCE)
         .targets([
@@ -151,18 +211,19 @@ export function customersDashboard(): Dashboard {
         .unit("none")
         .thresholds(thresholds(NEUTRAL))
         .filterable(true)
-        .overrideByName("MFA coverage", [{ id: "unit", value: "percentunit" }, { id: "custom.cellOptions", value: { type: "color-background" } }, ...colouredBy([[null, "red"], [0.5, "orange"], [0.9, "green"]])])
+        .overrideByName("MFA coverage", [{ id: "unit", value: "percentunit" }, { id: "custom.cellOptions", value: { type: "color-background" } }, ...colouredBy(COVERAGE_STEPS)])
         .overrideByName("Any MFA policy", [{ id: "mappings", value: ANY_POLICY }, { id: "custom.cellOptions", value: { type: "color-text" } }])
         .overrideByRegexp(POLICIES.map(([, title]) => title).join("|"), [{ id: "mappings", value: POLICY_STATE }, { id: "custom.cellOptions", value: { type: "color-text" } }])
-        .sortBy([new TableSortByFieldStateBuilder().displayName("MFA coverage").desc(false)])
+        .sortBy([new TableSortByFieldStateBuilder().displayName("MFA coverage").desc(false), new TableSortByFieldStateBuilder().displayName("Users").desc(true)])
         .gridPos(size(24, 14)),
     )
     .withPanel(
       new TablePanel()
         .title("Tenants without any MFA policy, most users first")
-        .description("Customer tenants with every MFA policy disabled, the $limit with the most users first: the ones to fix first.")
+        .noValue(NO_TENANT_SERIES)
+        .description("Customer tenants with every MFA policy disabled, per partner tenant the $limit with the most users first: the ones to fix first. Needs per-tenant series: PSE_CUSTOMER_SERIES=all or noncompliant; empty with none.")
         .datasource(DATASOURCE)
-        .withTarget(tableQuery(`topk($limit, ${USERS} and ${NO_POLICY})`, "A"))
+        .withTarget(tableQuery(`topk by (${PARTNER_KEYS}) ($limit, ${USERS} and ${NO_POLICY})`, "A"))
         .transformations(merge({ exclude: COLUMNS_HIDDEN, rename: { ...PARTNER_COLUMN, Value: "Users" }, order: ["partner_tenant_id", "customer_tenant_id", "Value"] }))
         .unit("none")
         .thresholds(thresholds(NEUTRAL))
@@ -171,23 +232,23 @@ export function customersDashboard(): Dashboard {
     )
     .withRow(new RowBuilder("Selected tenants over time"))
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Users and MFA-compliant users")
-        .description("For the tenants picked in the Customer tenant variable: users, MFA-compliant admins and MFA-compliant non-admins over time.")
-        .datasource(DATASOURCE)
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_users")), "users {{customer_tenant_id}}"))
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_admins")), "compliant admins {{customer_tenant_id}}", "B"))
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_non_admins")), "compliant non-admins {{customer_tenant_id}}", "C"))
+        .noValue(NO_TENANT_SERIES)
+        .description("For the tenants picked in the Customer tenant variable: users, MFA-compliant admins and MFA-compliant non-admins over time. With PSE_CUSTOMER_SERIES=noncompliant only tenants not fully compliant are listed (and a tenant's line ends when it becomes compliant); with none, no tenant.")
+        .withTarget(query(perTenant(tenantSel("partner_security_customer_users")), "users {{customer_tenant_id}} ({{partner_tenant_id}})"))
+        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_admins")), "compliant admins {{customer_tenant_id}} ({{partner_tenant_id}})", "B"))
+        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_non_admins")), "compliant non-admins {{customer_tenant_id}} ({{partner_tenant_id}})", "C"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
-      new StateTimelinePanel()
+      stateTimeline()
         .title("MFA policies")
+        .noValue(NO_TENANT_SERIES)
         .description("For the tenants picked in the Customer tenant variable: each MFA policy over time, enabled (blue) or disabled (neutral; security defaults and Conditional Access exclude each other).")
-        .datasource(DATASOURCE)
-        .withTarget(query(byPartner(tenantSel("partner_security_customer_mfa_policy_enabled"), "customer_tenant_id, policy"), "{{policy}} {{customer_tenant_id}}"))
+        .withTarget(query(byPartner(tenantSel("partner_security_customer_mfa_policy_enabled"), "customer_tenant_id, policy"), "{{policy}} {{customer_tenant_id}} ({{partner_tenant_id}})"))
         .unit("none")
         .mappings(POLICY_STATE)
         .colorScheme(fixedColor())

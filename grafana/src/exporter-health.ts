@@ -1,8 +1,7 @@
-import { BigValueTextMode } from "@grafana/grafana-foundation-sdk/common";
-import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+import { BigValueTextMode, GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode } from "@grafana/grafana-foundation-sdk/common";
+import type { Dashboard, DynamicConfigValue } from "@grafana/grafana-foundation-sdk/dashboard";
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DATASOURCE, REFRESH_AGE, baseDashboard, colouredBy, now, query, sel, size, stat, thresholdColor, thresholds, valueText, withPartner } from "./common.js";
+import { PARTNER_KEYS, REFRESH_AGE, TARGET_KEYS, baseDashboard, colouredBy, now, query, sel, size, stat, thresholdColor, thresholds, timeseries, valueText, withPartner } from "./common.js";
 
 /**
  * The exporter moves its refresh counters and histograms once per refresh (every 15 minutes by
@@ -10,28 +9,62 @@ import { DATASOURCE, REFRESH_AGE, baseDashboard, colouredBy, now, query, sel, si
  * at least hourly: four refreshes a window at the default, two at a 30-minute refresh interval.
  */
 const PER_REFRESH_INTERVAL = "1h";
+/** Each process, named by the partner it reads and its address (under Kubernetes the pod's). */
+const PROCESS = "{{partner_tenant_id}} {{instance}}";
 
 /** Increase of a counter per hour, whatever window Grafana picks. */
 function perHour(counter: string): string {
   return `rate(${counter}[$__rate_interval]) * 3600`;
 }
 
-/** Whether the data is fresh, and if not, why: refreshes, Graph answers, throttling, the process. */
+/**
+ * The Graph endpoint of a series as `graph_endpoint`. The exporter calls it `endpoint`, but under
+ * prometheus-operator the scrape's own `endpoint` label (the Service port name) wins and the
+ * exporter's becomes `exported_endpoint`.
+ */
+function graphEndpoint(selector: string): string {
+  return `label_replace(label_replace(${selector}, "graph_endpoint", "$1", "endpoint", "(.*)"), "graph_endpoint", "$1", "exported_endpoint", "(.+)")`;
+}
+
+/** Summed per partner deployment and `keys`: one line across pod replacements, two partners apart. */
+function sumByPartner(keys: string, expr: string): string {
+  return `sum by (${PARTNER_KEYS}${keys ? `, ${keys}` : ""}) (${withPartner(expr)})`;
+}
+
+const FIXED = (color: string): DynamicConfigValue[] => [{ id: "color", value: { mode: "fixed", fixedColor: color } }];
+
+/** Whether the data is fresh, and if not, why: the scrape, refreshes, Graph answers, throttling, the process. */
 export function exporterHealthDashboard(): Dashboard {
-  const lastSuccess = sel("partner_security_exporter_last_success_timestamp_seconds");
+  // A pod that has not refreshed yet reports 0: no age until it has.
+  const lastSuccess = `(${sel("partner_security_exporter_last_success_timestamp_seconds")} > 0)`;
   return baseDashboard(
     "partner-security-exporter-health",
     "Partner security: exporter health",
-    "Is the partner security data fresh? Refreshes, Microsoft Graph requests and the exporter process.",
+    "Is the partner security data fresh? The scrape, refreshes, Microsoft Graph requests and the exporter process.",
     "PartnerSecurityExporter.*",
   )
     .withRow(new RowBuilder("Freshness"))
     .withPanel(
       stat()
+        .title("Scrape target")
+        .description(
+          "Whether Prometheus reaches each exporter target (up: green up, red down; a down exporter has no other series, so this is the panel that says so), how long its scrape takes (green below 5s, orange, red from 10s, Prometheus' default scrape timeout) and how many samples it returns (neutral; compare with a ServiceMonitor sampleLimit).",
+        )
+        .withTarget(now(sel("up"), "{{job}} {{pod}} {{instance}}"))
+        .withTarget(now(sel("scrape_duration_seconds"), "scrape duration {{pod}} {{instance}}", "B"))
+        .withTarget(now(sel("scrape_samples_scraped"), "samples {{pod}} {{instance}}", "C"))
+        .unit("none")
+        .overrideByQuery("A", [{ id: "mappings", value: valueText({ "1": ["up", "green"], "0": ["down", "red"] }) }, ...colouredBy([[null, "red"], [1, "green"]])])
+        .overrideByQuery("B", [{ id: "unit", value: "s" }, { id: "decimals", value: 2 }, ...colouredBy([[null, "green"], [5, "orange"], [10, "red"]])])
+        .gridPos(size(24, 4)),
+    )
+    .withPanel(
+      stat()
         .title("Last refresh")
-        .description("Whether the last refresh from Microsoft Graph succeeded (green) or failed (red), and if it failed, why (the reason label of partner_security_exporter_refreshes_total).")
-        .withTarget(now(withPartner(sel("partner_security_exporter_refresh_success")), "{{partner_tenant_id}} {{instance}}"))
-        .withTarget(now(withPartner(`${sel("partner_security_exporter_refresh_failure_reason")} == 1`), "{{reason}} {{partner_tenant_id}} {{instance}}", "B"))
+        .description("Whether the last refresh from Microsoft Graph succeeded (green) or failed (red), and if it failed, why (the reason label of partner_security_exporter_refreshes_total). Nothing for a pod that has not finished its first refresh.")
+        // A new pod reports 0 before its first refresh: no "failed" until it has tried.
+        .withTarget(now(withPartner(`${sel("partner_security_exporter_refresh_success")} and on (${TARGET_KEYS}) (${sel("partner_security_exporter_last_success_timestamp_seconds")} > 0 or ${sel("partner_security_exporter_refresh_consecutive_failures")} > 0)`), PROCESS))
+        .withTarget(now(withPartner(`${sel("partner_security_exporter_refresh_failure_reason")} == 1`), `{{reason}} ${PROCESS}`, "B"))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "red"], [1, "green"]]))
         .mappings(valueText({ "1": ["succeeded", "green"], "0": ["failed", "red"] }))
@@ -43,7 +76,7 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Consecutive failed refreshes")
         .description("Failed refreshes since the last successful one: green at 0, yellow at 1, red from 2, where PartnerSecurityExporterRefreshFailing fires.")
-        .withTarget(now(sel("partner_security_exporter_refresh_consecutive_failures"), "{{instance}}"))
+        .withTarget(now(withPartner(sel("partner_security_exporter_refresh_consecutive_failures")), PROCESS))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "green"], [1, "yellow"], [2, "red"]]))
         .unit("none")
@@ -53,12 +86,12 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Data age")
         .description(
-          "Time since the last successful refresh, and the same in refresh intervals: green below 1.25 intervals, yellow when a refresh is late, red from 2, where PartnerSecurityExporterDataStale fires. Beyond the max staleness (PSE_MAX_STALENESS, 0 = never) the Graph-derived series are dropped.",
+          "Time since the last successful refresh (none before the first), and the same in refresh intervals: green below 1.25 intervals, yellow when a refresh is late, red from 2, where PartnerSecurityExporterDataStale fires. Beyond the max staleness (PSE_MAX_STALENESS, 0 = never) the Graph-derived series are dropped.",
         )
-        .withTarget(now(`time() - ${lastSuccess}`, "age {{instance}}"))
-        .withTarget(now(`(time() - ${lastSuccess}) / ${sel("partner_security_exporter_refresh_interval_seconds")}`, "age in refresh intervals {{instance}}", "B"))
-        .withTarget(now(sel("partner_security_exporter_refresh_interval_seconds"), "interval {{instance}}", "C"))
-        .withTarget(now(sel("partner_security_exporter_max_staleness_seconds"), "max staleness {{instance}}", "D"))
+        .withTarget(now(withPartner(`time() - ${lastSuccess}`), `age ${PROCESS}`))
+        .withTarget(now(withPartner(`(time() - ${lastSuccess}) / ${sel("partner_security_exporter_refresh_interval_seconds")}`), `age in refresh intervals ${PROCESS}`, "B"))
+        .withTarget(now(withPartner(sel("partner_security_exporter_refresh_interval_seconds")), `interval ${PROCESS}`, "C"))
+        .withTarget(now(withPartner(sel("partner_security_exporter_max_staleness_seconds")), `max staleness ${PROCESS}`, "D"))
         .unit("s")
         .overrideByQuery("B", [{ id: "unit", value: "none" }, { id: "decimals", value: 2 }, ...colouredBy(REFRESH_AGE)])
         .overrideByQuery("D", [{ id: "mappings", value: valueText({ "0": ["never dropped", "text"] }) }])
@@ -68,7 +101,7 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Graph endpoints available")
         .description("Whether each Graph endpoint answered in the last successful refresh (orange: 404, a known Graph issue for history and requirements; PartnerSecurityExporterEndpointUnavailable warns).")
-        .withTarget(now(sel("partner_security_exporter_endpoint_available"), "{{endpoint}}"))
+        .withTarget(now(withPartner(graphEndpoint(sel("partner_security_exporter_endpoint_available"))), `{{graph_endpoint}} ${PROCESS}`))
         .colorScheme(thresholdColor())
         .thresholds(thresholds([[null, "orange"], [1, "green"]]))
         .mappings(valueText({ "1": ["available", "green"], "0": ["404", "orange"] }))
@@ -76,30 +109,32 @@ export function exporterHealthDashboard(): Dashboard {
         .gridPos(size(6, 5)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Refreshes per hour")
         .description(
-          "Refreshes per hour by result, failures by reason (token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response), and ticks skipped because a refresh was still running. Computed over at least an hour: a refresh runs every 15 minutes by default.",
+          "Refreshes per hour that succeeded (green), failed by reason (red; token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response; only reasons that occurred are drawn), and ticks skipped (orange) because a refresh was still running, per partner tenant. Computed over at least an hour: a refresh runs every 15 minutes by default.",
         )
-        .datasource(DATASOURCE)
         .interval(PER_REFRESH_INTERVAL)
-        .withTarget(query(`sum by (instance, result, reason) (${perHour(sel("partner_security_exporter_refreshes_total"))})`, "{{result}} {{reason}} {{instance}}"))
-        .withTarget(query(`sum by (instance) (${perHour(sel("partner_security_exporter_refresh_skipped_total"))})`, "skipped {{instance}}", "B"))
+        .withTarget(query(sumByPartner("", perHour(sel("partner_security_exporter_refreshes_total", 'result="success"'))), "success {{partner_tenant_id}}"))
+        .withTarget(query(`${sumByPartner("reason", perHour(sel("partner_security_exporter_refreshes_total", 'result="failure"')))} > 0`, "failure {{reason}} {{partner_tenant_id}}", "B"))
+        .withTarget(query(sumByPartner("", perHour(sel("partner_security_exporter_refresh_skipped_total"))), "skipped {{partner_tenant_id}}", "C"))
+        .overrideByQuery("A", FIXED("green"))
+        .overrideByQuery("B", FIXED("red"))
+        .overrideByQuery("C", FIXED("orange"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Refresh duration")
-        .description("How long refreshes take, retries included (90th percentile and average over at least an hour). A refresh is aborted at half the refresh interval.")
-        .datasource(DATASOURCE)
+        .description("How long refreshes take, retries included (90th percentile and average over at least an hour), per partner tenant. A refresh is aborted at half the refresh interval.")
         .interval(PER_REFRESH_INTERVAL)
-        .withTarget(query(`histogram_quantile(0.9, sum by (instance, le) (rate(${sel("partner_security_exporter_refresh_duration_seconds_bucket")}[$__rate_interval])))`, "p90 {{instance}}"))
+        .withTarget(query(`histogram_quantile(0.9, ${sumByPartner("le", `rate(${sel("partner_security_exporter_refresh_duration_seconds_bucket")}[$__rate_interval])`)})`, "p90 {{partner_tenant_id}}"))
         .withTarget(
           query(
-            `sum by (instance) (rate(${sel("partner_security_exporter_refresh_duration_seconds_sum")}[$__rate_interval])) / sum by (instance) (rate(${sel("partner_security_exporter_refresh_duration_seconds_count")}[$__rate_interval]))`,
-            "average {{instance}}",
+            `${sumByPartner("", `rate(${sel("partner_security_exporter_refresh_duration_seconds_sum")}[$__rate_interval])`)} / ${sumByPartner("", `rate(${sel("partner_security_exporter_refresh_duration_seconds_count")}[$__rate_interval])`)}`,
+            "average {{partner_tenant_id}}",
             "B",
           ),
         )
@@ -109,35 +144,37 @@ export function exporterHealthDashboard(): Dashboard {
     )
     .withRow(new RowBuilder("Microsoft Graph"))
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Graph requests per hour by endpoint and code")
-        .description("HTTP requests to Microsoft Graph per hour, by endpoint and status code (timeout and network when there was no response). Requests come in bursts, one per refresh: computed over at least an hour.")
-        .datasource(DATASOURCE)
+        .description("HTTP requests to Microsoft Graph per hour, by endpoint and status code (timeout and network when there was no response), per partner tenant. Requests come in bursts, one per refresh: computed over at least an hour.")
         .interval(PER_REFRESH_INTERVAL)
-        .withTarget(query(`sum by (endpoint, code) (${perHour(sel("partner_security_exporter_graph_requests_total"))})`, "{{endpoint}} {{code}}"))
+        .withTarget(query(sumByPartner("graph_endpoint, code", graphEndpoint(perHour(sel("partner_security_exporter_graph_requests_total")))), "{{graph_endpoint}} {{code}} {{partner_tenant_id}}"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Retries and throttling per hour")
-        .description("Retried Graph requests per hour by endpoint, and 429 (throttled) answers, over at least an hour. Sustained 429s fire PartnerSecurityExporterGraphThrottled.")
-        .datasource(DATASOURCE)
+        .description("Retried Graph requests per hour by endpoint, and 429 (throttled) answers, over at least an hour, per partner tenant. Sustained 429s fire PartnerSecurityExporterGraphThrottled.")
         .interval(PER_REFRESH_INTERVAL)
-        .withTarget(query(`sum by (endpoint) (${perHour(sel("partner_security_exporter_graph_retries_total"))})`, "retries {{endpoint}}"))
-        .withTarget(query(`sum by (endpoint) (${perHour(sel("partner_security_exporter_graph_requests_total", 'code="429"'))})`, "429 {{endpoint}}", "B"))
+        .withTarget(query(sumByPartner("graph_endpoint", graphEndpoint(perHour(sel("partner_security_exporter_graph_retries_total")))), "retries {{graph_endpoint}} {{partner_tenant_id}}"))
+        .withTarget(query(sumByPartner("graph_endpoint", graphEndpoint(perHour(sel("partner_security_exporter_graph_requests_total", 'code="429"')))), "429 {{graph_endpoint}} {{partner_tenant_id}}", "B"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Graph request duration")
-        .description("99th percentile duration of one Graph request by endpoint, body included, over at least an hour.")
-        .datasource(DATASOURCE)
+        .description("99th percentile duration of one Graph request by endpoint, body included, over at least an hour, per partner tenant.")
         .interval(PER_REFRESH_INTERVAL)
-        .withTarget(query(`histogram_quantile(0.99, sum by (endpoint, le) (rate(${sel("partner_security_exporter_graph_request_duration_seconds_bucket")}[$__rate_interval])))`, "{{endpoint}}"))
+        .withTarget(
+          query(
+            `histogram_quantile(0.99, ${sumByPartner("graph_endpoint, le", graphEndpoint(`rate(${sel("partner_security_exporter_graph_request_duration_seconds_bucket")}[$__rate_interval])`))})`,
+            "{{graph_endpoint}} {{partner_tenant_id}}",
+          ),
+        )
         .unit("s")
         .min(0)
         .gridPos(size(12, 8)),
@@ -146,41 +183,40 @@ export function exporterHealthDashboard(): Dashboard {
       stat()
         .title("Series and validation warnings")
         .description("Graph-derived series in the cached exposition (neutral), and fields dropped or values not understood in the last successful refresh: green at 0, orange from 1 (the log says which).")
-        .withTarget(now(sel("partner_security_exporter_graph_series"), "series {{instance}}"))
-        .withTarget(now(sel("partner_security_exporter_validation_warnings"), "warnings {{instance}}", "B"))
+        .withTarget(now(withPartner(sel("partner_security_exporter_graph_series")), `series ${PROCESS}`))
+        .withTarget(now(withPartner(sel("partner_security_exporter_validation_warnings")), `warnings ${PROCESS}`, "B"))
         .unit("none")
         .overrideByQuery("B", colouredBy([[null, "green"], [1, "orange"]]))
         .gridPos(size(12, 8)),
     )
     .withRow(new RowBuilder("Process"))
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Memory")
-        .description("Resident memory and V8 heap of the exporter process.")
-        .datasource(DATASOURCE)
-        .withTarget(query(sel("process_resident_memory_bytes"), "resident {{instance}}"))
-        .withTarget(query(`sum by (instance) (${sel("nodejs_heap_size_used_bytes")})`, "heap used {{instance}}", "B"))
+        .description("Resident memory and V8 heap of each exporter process.")
+        .withTarget(query(withPartner(sel("process_resident_memory_bytes")), `resident ${PROCESS}`))
+        .withTarget(query(withPartner(`sum without (space) (${sel("nodejs_heap_size_used_bytes")})`), `heap used ${PROCESS}`, "B"))
         .unit("bytes")
         .min(0)
         .gridPos(size(12, 8)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Event-loop lag")
-        .description("Event-loop delay of the exporter (p99 and mean): high values mean slow scrapes.")
-        .datasource(DATASOURCE)
-        .withTarget(query(sel("nodejs_eventloop_lag_p99_seconds"), "p99 {{instance}}"))
-        .withTarget(query(sel("nodejs_eventloop_lag_mean_seconds"), "mean {{instance}}", "B"))
+        .description("Event-loop delay of each exporter process (p99 and mean): high values mean slow scrapes. The lines mark 100 ms (orange) and 500 ms (red).")
+        .withTarget(query(withPartner(sel("nodejs_eventloop_lag_p99_seconds")), `p99 ${PROCESS}`))
+        .withTarget(query(withPartner(sel("nodejs_eventloop_lag_mean_seconds")), `mean ${PROCESS}`, "B"))
         .unit("s")
         .min(0)
         .thresholds(thresholds([[null, "green"], [0.1, "orange"], [0.5, "red"]]))
+        .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line))
         .gridPos(size(12, 8)),
     )
     .withPanel(
       stat()
         .title("Version")
-        .description("Exporter version, git revision and Node.js version.")
-        .withTarget(now(sel("partner_security_exporter_build_info"), "{{instance}}: {{version}} ({{revision}}), Node.js {{nodejs_version}}"))
+        .description("Exporter version, git revision and Node.js version of each process.")
+        .withTarget(now(withPartner(sel("partner_security_exporter_build_info")), "{{partner_tenant_id}} {{instance}}: {{version}} ({{revision}}), Node.js {{nodejs_version}}"))
         .textMode(BigValueTextMode.Name)
         .unit("none")
         .gridPos(size(24, 4)),

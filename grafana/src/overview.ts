@@ -3,7 +3,6 @@ import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as GaugePanel } from "@grafana/grafana-foundation-sdk/gauge";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import { TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
-import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
 import {
   ANY_POLICY,
   DATASOURCE,
@@ -26,6 +25,7 @@ import {
   tableQuery,
   thresholdColor,
   thresholds,
+  timeseries,
   valueText,
   withPartner,
 } from "./common.js";
@@ -104,10 +104,9 @@ export function overviewDashboard(): Dashboard {
         .gridPos(size(6, 6)),
     )
     .withPanel(
-      new TimeseriesPanel()
+      timeseries()
         .title("Score over time")
         .description("How the score moved: the current score, its maximum, and the score of the latest daily history entry, per partner tenant. Firing PartnerSecurity alerts are marked as annotations.")
-        .datasource(DATASOURCE)
         .withTarget(query(byPartner(sel("partner_security_score")), "score {{partner_tenant_id}}"))
         .withTarget(query(byPartner(sel("partner_security_score_max")), "max {{partner_tenant_id}}", "B"))
         .withTarget(query(byPartner(sel("partner_security_history_score")), "history {{partner_tenant_id}}", "C"))

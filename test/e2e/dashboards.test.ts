@@ -103,7 +103,9 @@ beforeAll(async () => {
   );
   exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
   await exporter.poller.firstRefresh;
-  prometheus = await startPrometheus(new URL(exporter.url).host, { rules: RULES });
+  // The target labels prometheus-operator adds: its `endpoint` (the port name) pushes the exporter's
+  // own to `exported_endpoint`, as under the chart.
+  prometheus = await startPrometheus(new URL(exporter.url).host, { rules: RULES, targetLabels: { endpoint: "http", pod: "pse-0" } });
   const prom = prometheus;
   // Range functions need a few samples; refresh once more so the refresh histogram moves within the window.
   await eventually("three scrapes", async () => ((await prom.query(`count_over_time(up{job="${JOB}"}[1m]) >= 3`)).length > 0 ? true : undefined), 20_000);
@@ -155,7 +157,7 @@ function panelExpr(file: string, title: string, refId: string): string {
 describe.skipIf(!enabled)("every dashboard query against a real Prometheus that scraped the exporter", () => {
   it("the variables resolve through the chain: the partner from the info metric, its job and instance, cluster and namespace matching anything", () => {
     const values = defaults["partner-security-overview.json"] ?? {};
-    expect(values).toMatchObject({ cluster: ".*", namespace: ".*", partner: ".*", job: `(${escapeValue(JOB)})`, instance: `(${escapeValue(new URL(exporter?.url ?? "http://x").host)})` });
+    expect(values).toMatchObject({ cluster: ".*", namespace: ".*", partner: ".*", job: `(${escapeValue(JOB)})`, instance: ".*" });
     expect(defaults["partner-security-customers.json"]).toMatchObject({ limit: "20", customer_tenant_id: expect.stringMatching(/^\(.+\)$/) });
   });
 
@@ -173,7 +175,7 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
 
   it.each(panelCases)("%s returns data, and never one series per tenant", async (_name, file, expr, minInterval) => {
     const promql = substitute(expr, defaults[file] ?? {}, minInterval);
-    expect(promql).not.toContain("$");
+    expect(promql, "every variable resolved (label_replace's $1 is not one)").not.toMatch(/\$(?!1")/);
     const result = await running().query(promql);
     expect(result.length, promql).toBeGreaterThan(0);
     // 30 simulated tenants, 20 shown by default: a query per tenant would return 30.
@@ -186,6 +188,20 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     for (const series of result) {
       expect(series.metric.partner_tenant_id).toBe(PARTNER);
       expect(series.metric).not.toHaveProperty("instance");
+    }
+  });
+
+  it("the Graph endpoint panels name the Graph endpoint, not prometheus-operator's port name", async () => {
+    const file = "partner-security-exporter-health.json";
+    const dashboard = dashboards.find(([name]) => name === file)?.[1];
+    const graphPanels = (dashboard ? panelsOf(dashboard) : []).filter((panel) => (panel.targets ?? []).some((target) => target.legendFormat?.includes("{{graph_endpoint}}")));
+    expect(graphPanels.map((panel) => panel.title)).toHaveLength(4);
+    for (const panel of graphPanels) {
+      for (const target of panel.targets ?? []) {
+        const result = await running().query(substitute(target.expr ?? "", defaults[file] ?? {}, panel.interval));
+        expect(result.length, panel.title).toBeGreaterThan(0);
+        for (const series of result) expect(["securityScore", "requirements", "history", "customerInsights"], `${panel.title}: ${JSON.stringify(series.metric)}`).toContain(series.metric.graph_endpoint);
+      }
     }
   });
 
@@ -202,9 +218,9 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     const coverage = panelExpr(file, "Customer tenants, worst MFA coverage first", "D");
     const shown = await running().query(substitute(coverage, values));
     expect(shown).toHaveLength(20);
-    const all = await running().query(substitute(coverage.slice(0, coverage.indexOf(" and bottomk(")), values));
+    const all = await running().query(substitute(coverage.slice(0, coverage.indexOf(" and bottomk ")), values));
     expect(all).toHaveLength(TENANTS);
-    const users = new Map((await running().query(substitute(panelExpr(file, "Customer tenants, worst MFA coverage first", "C").split(" and bottomk(")[0] ?? "", values))).map((series) => [series.metric.customer_tenant_id, Number(series.value[1])]));
+    const users = new Map((await running().query(substitute(panelExpr(file, "Customer tenants, worst MFA coverage first", "C").split(" and bottomk ")[0] ?? "", values))).map((series) => [series.metric.customer_tenant_id, Number(series.value[1])]));
     const worstShown = Math.max(...shown.map((series) => Number(series.value[1])));
     const hidden = all.filter((series) => !shown.some((s) => s.metric.customer_tenant_id === series.metric.customer_tenant_id));
     expect(hidden).toHaveLength(TENANTS - 20);

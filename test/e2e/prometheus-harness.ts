@@ -68,6 +68,8 @@ export interface PrometheusOptions {
   readonly alertmanager?: string;
   /** Extra lines of the scrape job (scheme, tls_config, basic_auth), indented four spaces. */
   readonly scrape?: readonly string[];
+  /** Labels the target gets, as service discovery would add them (prometheus-operator's `endpoint`, `pod`). */
+  readonly targetLabels?: Readonly<Record<string, string>>;
 }
 
 /** A real Prometheus (Debian package) on loopback with temporary storage, scraping `target` every second. */
@@ -83,6 +85,7 @@ export async function startPrometheus(target: string, options: PrometheusOptions
     ...(options.scrape ?? []),
     "    static_configs:",
     `      - targets: ["${target}"]`,
+    ...(options.targetLabels ? ["        labels:", ...Object.entries(options.targetLabels).map(([name, value]) => `          ${name}: ${JSON.stringify(value)}`)] : []),
     "",
   ].join("\n");
   return launchPrometheus((dir) => {

@@ -47,7 +47,7 @@ export interface PanelJson {
   datasource?: { type?: string; uid?: string };
   /** The panel's minimum interval ("Min interval"), which $__interval and $__rate_interval never go below. */
   interval?: string;
-  options?: { colorMode?: string; textMode?: string };
+  options?: { colorMode?: string; textMode?: string; legend?: { showLegend?: boolean; displayMode?: string }; tooltip?: { mode?: string } };
   targets?: TargetJson[];
   fieldConfig?: { defaults?: Omit<FieldJson, "cellType"> & { custom?: { cellOptions?: { type?: string } } }; overrides?: OverrideJson[] };
   panels?: PanelJson[];

@@ -112,6 +112,25 @@ describe.each(dashboards)("%s: what the panels show once an exporter is gone or 
     }
   });
 
+  it("every time series and state timeline names its lines in a visible legend, and the tooltip lists them all", () => {
+    for (const p of panelsOf(d).filter((candidate) => candidate.type === "timeseries" || candidate.type === "state-timeline")) {
+      expect(p.options?.legend, p.title).toMatchObject({ showLegend: true, displayMode: "list" });
+      expect(p.options?.tooltip, p.title).toMatchObject({ mode: "multi" });
+    }
+  });
+
+  it("series of the exporter's endpoint label are read through graph_endpoint, which survives prometheus-operator's own endpoint label", () => {
+    const withEndpoint = new Set(["partner_security_exporter_endpoint_available", "partner_security_exporter_graph_requests_total", "partner_security_exporter_graph_retries_total", "partner_security_exporter_graph_request_duration_seconds_bucket"]);
+    for (const p of panelsOf(d)) {
+      for (const target of p.targets ?? []) {
+        const expr = target.expr ?? "";
+        if (![...withEndpoint].some((metric) => expr.includes(`${metric}{`))) continue;
+        expect(expr, p.title).toContain('"graph_endpoint", "$1", "exported_endpoint", "(.+)")');
+        expect(target.legendFormat, p.title).not.toMatch(/\{\{endpoint\}\}/);
+      }
+    }
+  });
+
   it("no two panels share a title, so a link or a reader names exactly one", () => {
     const titles = panelsOf(d).map((p) => p.title);
     expect(titles.filter((title, index) => titles.indexOf(title) !== index)).toEqual([]);
@@ -160,7 +179,10 @@ describe.each(dashboards)("%s: colours", (_file, d) => {
     if (!banner) throw new Error("no panels");
     expect(banner).toMatchObject({ type: "stat", title: "Data freshness", gridPos: { x: 0, y: 0, w: 24 }, options: { colorMode: "background" } });
     const expr = banner.targets?.[0]?.expr ?? "";
-    expect(expr).toMatch(/^max\(max by \(cluster, namespace, job, instance\) \(\(time\(\) - partner_security_exporter_last_success_timestamp_seconds\{.*\}\) > bool \(2 \* partner_security_exporter_refresh_interval_seconds\{.*\}\)\) or on \(cluster, namespace, job, instance\) \(1 - max by \(cluster, namespace, job, instance\) \(up\{.*\}\)\)\) or vector\(2\)$/);
+    // The freshest pod per partner deployment against twice its interval, or any target down.
+    expect(expr.startsWith("max((time() - max by (cluster, namespace, job, partner_tenant_id) (last_over_time(partner_security_exporter_last_success_timestamp_seconds{"), expr).toBe(true);
+    for (const part of ["[1d])", 'last_over_time(partner_security_exporter_partner_info{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",partner_tenant_id=~"$partner"}[1d])', ") > bool (2 * max by (cluster, namespace, job, partner_tenant_id) (last_over_time(partner_security_exporter_refresh_interval_seconds{", " or (1 - max by (cluster, namespace, job, instance) (up{"]) expect(expr).toContain(part);
+    expect(expr.endsWith(")) or vector(2)"), expr).toBe(true);
     expect(banner.targets?.[0]?.instant, "the banner tells the state now").toBe(true);
     const f = fieldOf(banner, banner.targets?.[0] ?? {});
     expect(colours(f, [0, 1, 2])).toEqual(["green", "red", "red"]);
@@ -214,7 +236,8 @@ describe("what each colour means", () => {
 
   it("data age, in refresh intervals: green when fresh, yellow when a refresh is late, red from twice the interval (PartnerSecurityExporterDataStale)", () => {
     const p = panel(HEALTH, "Data age");
-    expect(p.targets?.find((t) => t.refId === "B")?.expr).toMatch(/^\(time\(\) - partner_security_exporter_last_success_timestamp_seconds\{.*\}\) \/ partner_security_exporter_refresh_interval_seconds\{/);
+    // No age before the first success (the timestamp is 0 then): not "56 years".
+    expect(p.targets?.find((t) => t.refId === "B")?.expr).toMatch(/^\(\(time\(\) - \(partner_security_exporter_last_success_timestamp_seconds\{.*\} > 0\)\) \/ partner_security_exporter_refresh_interval_seconds\{/);
     expect(colours(field(HEALTH, "Data age", "B"), [0, 0.9, 1.3, 2, 50])).toEqual(["green", "green", "yellow", "red", "red"]);
     for (const refId of ["A", "C", "D"]) expect(isNeutral(field(HEALTH, "Data age", refId)), refId).toBe(true);
     expect(field(HEALTH, "Data age", "A").unit).toBe("s");
@@ -239,7 +262,7 @@ describe("what each colour means", () => {
     const table = panel(CUSTOMERS, "Customer tenants, worst MFA coverage first");
     for (const column of ["Security defaults", "Conditional Access", "Per-user MFA"]) expect(colours(columnOf(table, column), [0, 1]), column).toEqual(["text", "blue"]);
     expect(colours(columnOf(table, "Any MFA policy"), [0, 1])).toEqual(["red", "green"]);
-    expect(colours(columnOf(table, "MFA coverage"), [0.1, 0.6, 0.95])).toEqual(["red", "orange", "green"]);
+    expect(colours(columnOf(table, "MFA coverage"), [0.1, 0.6, 0.95, 1])).toEqual(["red", "orange", "yellow", "green"]);
   });
 
   it("percentages of customers are red when low and green at 100%; the alert response time is red from the 24h limit", () => {
@@ -279,6 +302,6 @@ describe("small things a reader trips over", () => {
 
   it("the worst-coverage table breaks ties by user count, far below a visible coverage difference", () => {
     const coverage = panel(CUSTOMERS, "Customer tenants, worst MFA coverage first").targets?.find((t) => t.refId === "D")?.expr ?? "";
-    expect(coverage).toMatch(/ and bottomk\(\$limit, .+ - max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id\) \(.*partner_security_customer_users\{.*\) \* 1e-12\)$/);
+    expect(coverage).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, .+ - max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id\) \(.*partner_security_customer_users\{.*\) \* 1e-12\)$/);
   });
 });
