@@ -1,6 +1,8 @@
 /**
  * The two servers the exporter is measured against, each run as its own process like the exporter:
- *   bare <plain file> <gzip file>  the limit: answers with the exporter's own bytes from one prepared buffer;
+ *   bare <plain file> <gzip file> [content type]
+ *                                  the limit: answers with the exporter's own bytes from one prepared buffer
+ *                                  (the text format's content type unless another is given);
  *   naive                          the naive way: the same Graph data in prom-client gauges, rendered with
  *                                  registry.metrics() (and gzipped) on every scrape.
  * Prints "listening on <url>" once it serves.
@@ -16,6 +18,7 @@ import { loadConfig } from "../src/config.js";
 import { createGraphClient } from "../src/graph/client.js";
 import { createCredential } from "../src/graph/credential.js";
 import { fetchSnapshot } from "../src/graph/fetch-snapshot.js";
+import { summarizeCustomers } from "../src/metrics/customer-series.js";
 import { GRAPH_METRICS } from "../src/metrics/graph-metrics.js";
 
 const gzipAsync = promisify(gzipCallback);
@@ -25,12 +28,12 @@ function wantsGzip(header: string | undefined): boolean {
   return /gzip/.test(header ?? "");
 }
 
-function bare(plainFile: string, gzipFile: string): RequestListener {
+function bare(plainFile: string, gzipFile: string, contentType = TEXT_FORMAT): RequestListener {
   const plain = readFileSync(plainFile);
   const zipped = readFileSync(gzipFile);
   return (request, response) => {
     const gzip = wantsGzip(request.headers["accept-encoding"]);
-    response.writeHead(200, { "content-type": TEXT_FORMAT, ...(gzip ? { "content-encoding": "gzip" } : {}) });
+    response.writeHead(200, { "content-type": contentType, ...(gzip ? { "content-encoding": "gzip" } : {}) });
     response.end(gzip ? zipped : plain);
   };
 }
@@ -40,9 +43,10 @@ async function naive(): Promise<RequestListener> {
   const graph = createGraphClient({ baseUrl: config.graphBaseUrl, credential: createCredential(config.credential), timeoutMs: 60_000 });
   const snapshot = await fetchSnapshot(graph, { signal: new AbortController().signal, warn: () => undefined });
   const registry = new Registry();
+  const customers = await summarizeCustomers(snapshot.customers, "all");
   for (const row of GRAPH_METRICS) {
     const gauge = new Gauge({ name: row.name, help: row.help, labelNames: [...row.labelNames], registers: [registry] });
-    for (const sample of row.samples(snapshot, "all")) gauge.set(sample.labels, sample.value);
+    for (const sample of row.samples(snapshot, customers)) gauge.set(sample.labels, sample.value);
   }
   return (request, response) => {
     const gzip = wantsGzip(request.headers["accept-encoding"]);
@@ -54,9 +58,9 @@ async function naive(): Promise<RequestListener> {
   };
 }
 
-const [mode, plainFile, gzipFile] = process.argv.slice(2);
-const listener = mode === "bare" && plainFile && gzipFile ? bare(plainFile, gzipFile) : mode === "naive" ? await naive() : undefined;
-if (!listener) throw new Error("usage: reference-servers.ts bare <plain file> <gzip file> | naive");
+const [mode, plainFile, gzipFile, contentType] = process.argv.slice(2);
+const listener = mode === "bare" && plainFile && gzipFile ? bare(plainFile, gzipFile, contentType) : mode === "naive" ? await naive() : undefined;
+if (!listener) throw new Error("usage: reference-servers.ts bare <plain file> <gzip file> [content type] | naive");
 const server = createServer(listener);
 server.listen(0, "127.0.0.1", () => {
   console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);

@@ -1,4 +1,5 @@
 import type { CustomerInsight, MfaPolicies } from "../graph/snapshot.js";
+import { inSlices } from "./in-slices.js";
 
 /**
  * Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES): every one, only those not
@@ -55,7 +56,7 @@ export function exportsCustomer(customer: CustomerInsight, mode: CustomerSeries)
   return coverageBand(customer) !== "100_percent" || !anyPolicyEnabled(customer.policies);
 }
 
-/** What the aggregate metrics say about every tenant read, counted in one pass. */
+/** What the aggregate metrics say about every tenant read. */
 export interface CustomerCounts {
   readonly tenants: number;
   /** Per `policy` label value, in MFA_POLICIES order: tenants with that policy enabled. */
@@ -65,23 +66,38 @@ export interface CustomerCounts {
   readonly byCoverage: ReadonlyMap<CoverageBand, number>;
 }
 
-// A plain loop over plain counters: it runs over every tenant, 100,000 of them at the largest partners.
-export function countCustomers(customers: readonly CustomerInsight[]): CustomerCounts {
+/** One pass over every tenant of a snapshot, made once before any metric row is read. */
+export interface CustomerSummary {
+  /** The tenants that get per-tenant series in the mode (PSE_CUSTOMER_SERIES), in snapshot order. */
+  readonly exported: readonly CustomerInsight[];
+  readonly counts: CustomerCounts;
+}
+
+/**
+ * Counts the aggregates and selects the exported tenants in one pass, in slices: at 100,000
+ * tenants one synchronous loop held the event loop for 10-17 ms, and each aggregate row ran it again.
+ */
+export async function summarizeCustomers(customers: readonly CustomerInsight[], mode: CustomerSeries): Promise<CustomerSummary> {
   const policyCounts: Record<keyof MfaPolicies, number> = { securityDefaults: 0, conditionalAccess: 0, legacyPerUser: 0 };
   const bandCounts: Record<CoverageBand, number> = { below_50_percent: 0, "50_to_90_percent": 0, "90_to_100_percent": 0, "100_percent": 0, unknown: 0 };
   let withoutPolicy = 0;
-  for (const customer of customers) {
-    const { policies } = customer;
-    if (policies.securityDefaults === true) policyCounts.securityDefaults++;
-    if (policies.conditionalAccess === true) policyCounts.conditionalAccess++;
-    if (policies.legacyPerUser === true) policyCounts.legacyPerUser++;
-    if (withoutMfaPolicy(policies)) withoutPolicy++;
-    bandCounts[coverageBand(customer)]++;
+  const exported: CustomerInsight[] = [];
+  for await (const slice of inSlices(customers)) {
+    for (const customer of slice) {
+      const { policies } = customer;
+      if (policies.securityDefaults === true) policyCounts.securityDefaults++;
+      if (policies.conditionalAccess === true) policyCounts.conditionalAccess++;
+      if (policies.legacyPerUser === true) policyCounts.legacyPerUser++;
+      if (withoutMfaPolicy(policies)) withoutPolicy++;
+      bandCounts[coverageBand(customer)]++;
+      if (exportsCustomer(customer, mode)) exported.push(customer);
+    }
   }
-  return {
+  const counts: CustomerCounts = {
     tenants: customers.length,
     withPolicy: new Map(MFA_POLICIES.map(([policy, key]) => [policy, policyCounts[key]])),
     withoutPolicy,
     byCoverage: new Map(COVERAGE_BANDS.map((band) => [band, bandCounts[band]])),
   };
+  return { exported, counts };
 }

@@ -1,7 +1,7 @@
 import type { CustomerInsight, MfaPolicies, PolicyEnabled, Requirement, RequirementDetails, Snapshot } from "../graph/snapshot.js";
 import { COMPLIANCE_STATUSES, REQUIREMENT_STATES } from "../graph/snapshot.js";
-import { COVERAGE_BANDS, MFA_POLICIES, countCustomers, exportsCustomer } from "./customer-series.js";
-import type { CustomerCounts, CustomerSeries } from "./customer-series.js";
+import { COVERAGE_BANDS, MFA_POLICIES } from "./customer-series.js";
+import type { CustomerCounts, CustomerSummary } from "./customer-series.js";
 
 export type Labels = Readonly<Record<string, string>>;
 export interface Sample {
@@ -19,8 +19,11 @@ export interface MetricRow {
   readonly unit?: "seconds";
   /** The Graph field, for docs/metrics.md. */
   readonly source: string;
-  /** Rows labelled by `customer_tenant_id` export only the tenants `customerSeries` selects. */
-  samples(snapshot: Snapshot, customerSeries: CustomerSeries): readonly Sample[];
+  /**
+   * Read lazily, a slice at a time between yields to the event loop. Rows labelled by
+   * `customer_tenant_id` read only `customers.exported`; the aggregates read `customers.counts`.
+   */
+  samples(snapshot: Snapshot, customers: CustomerSummary): Iterable<Sample>;
 }
 
 const NO_LABELS: Labels = Object.freeze({});
@@ -29,12 +32,11 @@ function one(value: number | undefined, labels: Labels = NO_LABELS): Sample[] {
   return value === undefined ? [] : [{ labels, value }];
 }
 
-function pushPolicySamples(into: Sample[], policies: MfaPolicies, labels: Labels = NO_LABELS): Sample[] {
+function* policySamples(policies: MfaPolicies, labels: Labels = NO_LABELS): Generator<Sample> {
   for (const [policy, key] of MFA_POLICIES) {
     const value = policyValue(policies[key]);
-    if (value !== undefined) into.push({ labels: { ...labels, policy }, value });
+    if (value !== undefined) yield { labels: { ...labels, policy }, value };
   }
-  return into;
 }
 
 function policyValue(enabled: PolicyEnabled): number | undefined {
@@ -73,23 +75,24 @@ function adminsCount(key: Exclude<keyof Extract<RequirementDetails, { kind: "adm
   return (snapshot: Snapshot): Sample[] => one(detailsOf(snapshot, "adminsMfa")?.[key]);
 }
 
-// Plain loops: these run over every tenant, 100,000 of them at the largest partners.
+// Generators: these run over every exported tenant, 100,000 of them at the largest partners, and
+// the renderer reads them a slice at a time.
 function perCustomer(read: (customer: CustomerInsight) => number | undefined) {
-  return (snapshot: Snapshot, mode: CustomerSeries): Sample[] => {
-    const samples: Sample[] = [];
-    if (mode === "none") return samples;
-    for (const customer of snapshot.customers) {
-      if (!exportsCustomer(customer, mode)) continue;
+  return function* customerSamples(_snapshot: Snapshot, customers: CustomerSummary): Generator<Sample> {
+    for (const customer of customers.exported) {
       const value = read(customer);
-      if (value !== undefined) samples.push({ labels: { customer_tenant_id: customer.tenantId }, value });
+      if (value !== undefined) yield { labels: { customer_tenant_id: customer.tenantId }, value };
     }
-    return samples;
   };
+}
+
+function* customerPolicySamples(_snapshot: Snapshot, customers: CustomerSummary): Generator<Sample> {
+  for (const customer of customers.exported) yield* policySamples(customer.policies, { customer_tenant_id: customer.tenantId });
 }
 
 /** Over every tenant customerInsights listed, whatever the mode; no series when the endpoint did not answer. */
 function overAllCustomers(read: (counts: CustomerCounts) => Sample[]) {
-  return (snapshot: Snapshot): Sample[] => (snapshot.available.customerInsights ? read(countCustomers(snapshot.customers)) : []);
+  return (snapshot: Snapshot, customers: CustomerSummary): Sample[] => (snapshot.available.customerInsights ? read(customers.counts) : []);
 }
 
 const ALL_TENANTS = "counted over every tenant customerInsights listed whatever PSE_CUSTOMER_SERIES";
@@ -173,7 +176,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     source: "adminsMfaEnforcedSecurityRequirement.securityDefaultsStatus, .mfaConditionalAccessPolicyStatus, .legacyPerUserMfaStatus",
     samples: (s) => {
       const admins = detailsOf(s, "adminsMfa");
-      return admins ? pushPolicySamples([], admins.policies) : [];
+      return admins ? policySamples(admins.policies) : [];
     },
   },
   {
@@ -235,12 +238,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     help: "MFA policy of the customer tenant: 1 enabled, 0 disabled, no series when Graph does not know.",
     labelNames: ["customer_tenant_id", "policy"],
     source: "customerInsights[].mfa.securityDefaultsStatus, .mfaConditionalAccessPolicyStatus, .legacyPerUserMfaStatus",
-    samples: (s, mode) => {
-      const samples: Sample[] = [];
-      if (mode === "none") return samples;
-      for (const c of s.customers) if (exportsCustomer(c, mode)) pushPolicySamples(samples, c.policies, { customer_tenant_id: c.tenantId });
-      return samples;
-    },
+    samples: customerPolicySamples,
   },
   {
     name: "partner_security_customer_insight_tenants",

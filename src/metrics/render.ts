@@ -2,9 +2,11 @@ import { constants, crc32, createDeflateRaw } from "node:zlib";
 import { Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
+import { summarizeCustomers } from "./customer-series.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { GRAPH_METRICS } from "./graph-metrics.js";
 import type { Labels, Sample } from "./graph-metrics.js";
+import { inSlices } from "./in-slices.js";
 
 export type ExpositionFormat = "text" | "openmetrics";
 
@@ -24,8 +26,8 @@ export function createRegistry(format: ExpositionFormat): Registry<RegistryConte
  * The Graph-derived part in one format, as chunks to send in order, plain and as the start of a
  * gzip stream: raw deflate ending in a sync flush (byte aligned, not final) and the CRC-32 of the
  * plain bytes, so a scrape that wants gzip compresses only the small live part that follows and
- * still sends one gzip member. Both formats share the chunk of each metric family; they differ only
- * in the blank lines between families.
+ * still sends one gzip member. Both formats share the chunks of each metric family (one per slice of
+ * samples); they differ only in the blank lines between families.
  */
 export interface RenderedBody {
   readonly chunks: readonly Buffer[];
@@ -55,18 +57,25 @@ export interface RenderOptions {
 interface Family {
   readonly name: string;
   readonly help: string;
-  /** Computed when the family is written, so a large table is read between two yields, not all at once. */
-  samples(): readonly Sample[];
+  /** Pulled a slice at a time while the family is written, so a large table is never computed at once. */
+  samples(): Iterable<Sample>;
 }
 
-/** Samples rendered between two yields to the event loop, so scrapes are served during a large render. */
-const SLICE = 1000;
+/**
+ * Chunks whose CRC is computed between two yields to the event loop: a slice of 1,000 samples is
+ * ~120 KB at most, so this is ~2 MB, well under a millisecond of CRC-32.
+ */
+const CRC_SLICE_CHUNKS = 16;
 
 function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
+/** Nearly no label value needs escaping; testing once is cheaper than three replacements per sample. */
+const LABEL_ESCAPES = /[\\\n"]/;
+
 function escapeLabelValue(text: string): string {
+  if (!LABEL_ESCAPES.test(text)) return text;
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
@@ -99,49 +108,35 @@ function deflateChunks(chunks: readonly Buffer[]): Promise<Buffer> {
   });
 }
 
-/** One format from the family blocks, computing the CRC a family at a time between yields. */
+/** One format from its chunks, computing the CRC a few chunks at a time between yields. */
 async function prepare(chunks: readonly Buffer[]): Promise<RenderedBody> {
   let crc = 0;
   let length = 0;
-  for (const chunk of chunks) {
-    crc = crc32(chunk, crc);
-    length += chunk.length;
-    if (chunk.length > 64 * 1024) await yieldToEventLoop();
+  for await (const slice of inSlices(chunks, CRC_SLICE_CHUNKS)) {
+    for (const chunk of slice) {
+      crc = crc32(chunk, crc);
+      length += chunk.length;
+    }
   }
   return Object.freeze({ chunks, length, deflated: await deflateChunks(chunks), crc });
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /**
- * Writes each family as one block of lines for both formats (`# EOF` left to whoever appends the
- * last part of OpenMetrics), yielding every SLICE samples. A block becomes bytes as soon as it is
- * written, so the strings of one family at most are alive at a time.
+ * Writes one family (`# EOF` left to whoever appends the last part of OpenMetrics) as one chunk per
+ * slice of samples, the HELP and TYPE lines in the first. A slice becomes bytes as soon as it is
+ * written, so the strings of one slice at most are alive at a time. Absent data stays absent: no
+ * chunk at all for a metric without samples.
  */
-async function writeFamilies(families: readonly Family[]): Promise<{ blocks: Buffer[]; series: number }> {
-  const blocks: Buffer[] = [];
-  let sinceYield = 0;
+async function writeFamily(family: Family): Promise<{ chunks: Buffer[]; series: number }> {
+  const chunks: Buffer[] = [];
   let series = 0;
-  for (const family of families) {
-    const samples = family.samples();
-    await yieldToEventLoop();
-    // Absent data stays absent: no family for a metric without samples.
-    if (samples.length === 0) continue;
-    series += samples.length;
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} gauge`];
-    for (const sample of samples) {
-      lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
-      if (++sinceYield >= SLICE) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
-    }
-    lines.push("");
-    blocks.push(Buffer.from(lines.join("\n"), "utf8"));
+  for await (const slice of inSlices(family.samples())) {
+    const lines = slice.map((sample) => `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`);
+    if (chunks.length === 0) lines.unshift(`# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} gauge\n`);
+    chunks.push(Buffer.from(lines.join(""), "utf8"));
+    series += slice.length;
   }
-  return { blocks, series };
+  return { chunks, series };
 }
 
 /**
@@ -161,13 +156,22 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
       samples: () => [{ labels: {}, value: generation }],
     });
   }
-  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot, options.customerSeries) });
-  const written = await writeFamilies(families);
-  const series = written.series - (generation === undefined ? 0 : 1);
-  const text = await prepare(written.blocks.flatMap((block, index) => (index === 0 ? [block] : [BLANK_LINE, block])));
-  const openmetrics = await prepare(written.blocks);
+  const customers = await summarizeCustomers(snapshot.customers, options.customerSeries);
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot, customers) });
+  const text: Buffer[] = [];
+  const openmetrics: Buffer[] = [];
+  let series = 0;
+  for (const family of families) {
+    const written = await writeFamily(family);
+    if (written.chunks.length === 0) continue;
+    if (text.length > 0) text.push(BLANK_LINE);
+    text.push(...written.chunks);
+    openmetrics.push(...written.chunks);
+    series += written.series;
+  }
+  if (generation !== undefined) series -= 1;
   return Object.freeze({
-    bodies: Object.freeze({ text, openmetrics }),
+    bodies: Object.freeze({ text: await prepare(text), openmetrics: await prepare(openmetrics) }),
     renderedAt: options.now ?? Date.now(),
     series,
   });

@@ -73,6 +73,37 @@ describe("renderSnapshot", () => {
     for (const help of helps) expect(help).toContain("Cached; refreshed from Microsoft Graph every 15m.");
   });
 
+  it.each([
+    ["all", 60],
+    ["none", 10],
+  ] as const)("reads 20,000 tenants over many turns of the event loop, not in one (customer series %s)", async (customerSeries, atLeast) => {
+    const snapshot = await fixtureSnapshot();
+    const template = snapshot.customers[0]!;
+    // A setImmediate chain counts the turns; each read of a tenant notes the turn it happens in.
+    let turn = 0;
+    let rendering = true;
+    const readInTurns = new Set<number>();
+    function nextTurn(): void {
+      turn++;
+      if (rendering) setImmediate(nextTurn);
+    }
+    const customers = Array.from({ length: 20_000 }, (_, index) => {
+      const customer = { ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` };
+      const { policies } = template;
+      return Object.defineProperty(customer, "policies", {
+        get: () => {
+          readInTurns.add(turn);
+          return policies;
+        },
+      });
+    });
+    setImmediate(nextTurn);
+    await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries });
+    rendering = false;
+    // Slices of 1,000: 20 to count the aggregates, and in mode all 60 more for the 60,000 policy samples.
+    expect(readInTurns.size).toBeGreaterThan(atLeast);
+  });
+
   it.skipIf(!hasTool("promtool"))("passes promtool check metrics", () => {
     const result = promtoolCheckMetrics(readFileSync(GOLDEN.text, "utf8"));
     expect(result.output).toBe("");
