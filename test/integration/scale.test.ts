@@ -91,6 +91,8 @@ describe(`${TENANTS} customer tenants in the image's configuration under the cha
     // A heap too small for the data ends the process with "JavaScript heap out of memory" on stderr.
     expect(stderr).toBe("");
     expect(first).toBe("ready");
+    // Readiness arrives over HTTP, the log line over the stdout pipe: either may come first.
+    await eventually("the first refresh's log line", () => Promise.resolve(refreshesSucceeded() >= 1 ? true : undefined), 5_000);
     expect(refreshesSucceeded()).toBe(1);
 
     // Scrapes one after another, as a Prometheus would, until the second refresh has been published.
