@@ -14,9 +14,12 @@ export interface PollerOptions {
   readonly deadlineMs: number;
   /** After this long without a success `onStale` is called; 0 never. */
   readonly maxStalenessMs: number;
+  /** Not called for a refresh that stop() ended: shutting down is not a failed refresh. */
   onOutcome(outcome: RefreshOutcome): void;
   onSkipped(): void;
   onStale(): void;
+  /** A callback above threw; the poller keeps its schedule and hands the error here instead. */
+  onCallbackError?(error: unknown): void;
   /** Spreads the ticks of several exporters; returns a delay in ms before the first tick. */
   readonly jitter?: () => number;
   readonly now?: () => number;
@@ -33,6 +36,9 @@ export interface Poller {
   readonly firstRefresh: Promise<void>;
 }
 
+/** The abort reason of stop(), told apart from the deadline's by identity. */
+const STOPPING = new Error("exporter stopping");
+
 /** Schedules refreshes on a fixed cadence, never two at once, each under a deadline. */
 export function createPoller(options: PollerOptions): Poller {
   const now = options.now ?? Date.now;
@@ -47,21 +53,35 @@ export function createPoller(options: PollerOptions): Poller {
     markFirst = resolve;
   });
 
+  /** Runs a callback so that its throwing can neither stop the schedule nor escape as an unhandled rejection. */
+  function guarded(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      try {
+        options.onCallbackError?.(error);
+      } catch {
+        // Nothing is left to report to; the schedule matters more than the report.
+      }
+    }
+  }
+
   function armStaleness(): void {
     if (options.maxStalenessMs <= 0) return;
     clearTimeout(staleTimer);
-    staleTimer = setTimeout(() => options.onStale(), options.maxStalenessMs);
+    staleTimer = setTimeout(() => guarded(() => options.onStale()), options.maxStalenessMs);
     staleTimer.unref();
   }
 
   async function runOnce(): Promise<void> {
     controller = new AbortController();
+    const { signal } = controller;
     // A TimeoutError, as AbortSignal.timeout() aborts with: the refresh's failure reason is then "timeout".
     const deadline = setTimeout(() => controller?.abort(new DOMException(`refresh deadline of ${options.deadlineMs / 1000}s reached`, "TimeoutError")), options.deadlineMs);
     const startedAt = now();
     let outcome: RefreshOutcome;
     try {
-      await options.refresh(controller.signal);
+      await options.refresh(signal);
       outcome = { ok: true, startedAt, finishedAt: now() };
       armStaleness();
     } catch (error) {
@@ -71,14 +91,15 @@ export function createPoller(options: PollerOptions): Poller {
     }
     // Cleared before anyone hears of the outcome, so a refresh asked for in reaction to it runs.
     running = undefined;
-    options.onOutcome(outcome);
+    const abandoned = !outcome.ok && signal.reason === STOPPING;
+    if (!abandoned) guarded(() => options.onOutcome(outcome));
     markFirst();
   }
 
   function tick(): void {
     if (stopped) return;
     if (running) {
-      options.onSkipped();
+      guarded(() => options.onSkipped());
       return;
     }
     running = runOnce();
@@ -102,7 +123,7 @@ export function createPoller(options: PollerOptions): Poller {
       clearTimeout(firstDelay);
       clearInterval(interval);
       clearTimeout(staleTimer);
-      controller?.abort(new Error("exporter stopping"));
+      controller?.abort(STOPPING);
       await running;
     },
   };

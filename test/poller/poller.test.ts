@@ -146,6 +146,42 @@ describe("createPoller", () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
+  it("does not report a refresh that stop() ended as a failed one", async () => {
+    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const { poller, outcomes } = setup({ refresh });
+    poller.start();
+    await poller.stop();
+    await poller.firstRefresh;
+    expect(outcomes).toEqual([]);
+  });
+
+  it("still reports a refresh that the deadline ended", async () => {
+    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const { poller, outcomes } = setup({ refresh });
+    poller.start();
+    await vi.advanceTimersByTimeAsync(INTERVAL / 2);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([false]);
+    await poller.stop();
+  });
+
+  it("keeps its schedule and resolves firstRefresh when a callback throws", async () => {
+    const callbackErrors: unknown[] = [];
+    const refresh = vi.fn(() => Promise.resolve());
+    const { poller } = setup({
+      refresh,
+      onOutcome: () => {
+        throw new Error("outcome handler broke");
+      },
+      onCallbackError: (error) => callbackErrors.push(error),
+    });
+    poller.start();
+    await poller.firstRefresh;
+    await vi.advanceTimersByTimeAsync(2 * INTERVAL);
+    expect(refresh).toHaveBeenCalledTimes(3);
+    expect(callbackErrors.map((error) => (error as Error).message)).toEqual(["outcome handler broke", "outcome handler broke", "outcome handler broke"]);
+    await poller.stop();
+  });
+
   it("refreshNow() runs a refresh and resolves when it is done", async () => {
     const refresh = vi.fn(() => Promise.resolve());
     const { poller, outcomes } = setup({ refresh });
