@@ -147,7 +147,7 @@ describe("createPoller", () => {
   });
 
   it("does not report a refresh that stop() ended as a failed one", async () => {
-    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
     const { poller, outcomes } = setup({ refresh });
     poller.start();
     await poller.stop();
@@ -156,7 +156,7 @@ describe("createPoller", () => {
   });
 
   it("still reports a refresh that the deadline ended", async () => {
-    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
     const { poller, outcomes } = setup({ refresh });
     poller.start();
     await vi.advanceTimersByTimeAsync(INTERVAL / 2);
