@@ -2,13 +2,14 @@
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Layer boundaries: the data flows config → graph → poller → metrics → server, never backwards. */
+/** Layer boundaries: the data flows config → graph → metrics (in the refresh thread) → poller → server, never backwards. */
 const layers = {
-  "src/server/**": ["../graph/*", "../poller/*", "../simulator/*", "../config.js"],
-  "src/graph/**": ["../metrics/*", "../server/*", "../poller/*", "../simulator/*"],
-  "src/metrics/**": ["../graph/*", "!../graph/snapshot.js", "../server/*", "../poller/*", "../simulator/*"],
-  "src/poller/**": ["../graph/*", "../metrics/*", "../server/*", "../simulator/*"],
-  "src/simulator/**": ["../graph/*", "../metrics/*", "../server/*", "../poller/*", "../config.js"],
+  "src/server/**": ["../graph/*", "../poller/*", "../refresh/*", "../simulator/*", "../config.js"],
+  "src/graph/**": ["../metrics/*", "../server/*", "../poller/*", "../refresh/*", "../simulator/*"],
+  "src/metrics/**": ["../graph/*", "!../graph/snapshot.js", "../server/*", "../poller/*", "../refresh/*", "../simulator/*"],
+  "src/poller/**": ["../graph/*", "../metrics/*", "../server/*", "../refresh/*", "../simulator/*"],
+  "src/simulator/**": ["../graph/*", "../metrics/*", "../server/*", "../poller/*", "../refresh/*", "../config.js"],
+  "src/refresh/**": ["../server/*", "../poller/*", "../simulator/*"],
 };
 
 export default tseslint.config(

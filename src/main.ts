@@ -3,18 +3,15 @@ import type { TokenCredential } from "@azure/identity";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { describeConfig } from "./config.js";
-import { createGraphClient } from "./graph/client.js";
-import type { RetryPolicy } from "./graph/client.js";
-import { createCredential } from "./graph/credential.js";
+import type { GraphObserver, RetryPolicy } from "./graph/client.js";
 import { failureReason } from "./graph/failure-reason.js";
-import { fetchSnapshot } from "./graph/fetch-snapshot.js";
 import { createExpositionCache } from "./metrics/exposition.js";
 import type { ExpositionCache } from "./metrics/exposition.js";
-import { renderSnapshot } from "./metrics/render.js";
 import { createSelfMetrics } from "./metrics/self-metrics.js";
 import type { BuildInfo } from "./metrics/self-metrics.js";
 import { createPoller } from "./poller/poller.js";
 import type { Poller } from "./poller/poller.js";
+import { createRefreshWorker } from "./refresh/refresh-worker.js";
 import { createAccessControl } from "./server/access.js";
 import { createApp } from "./server/app.js";
 import { createExporterServer } from "./server/http-server.js";
@@ -90,36 +87,35 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   // The configured tenant when there is one; a managed identity's is learnt from its first token.
   let partnerKnown = config.credential.kind !== "managed-identity";
   if (config.credential.kind !== "managed-identity") self.partnerTenant(config.credential.tenantId);
-  const graph = createGraphClient({
-    baseUrl: config.graphBaseUrl,
-    credential: options.credential ?? createCredential(config.credential),
-    timeoutMs: config.requestTimeoutMs,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
-    observer: {
-      onAttempt: (event) => self.graphAttempt(event),
-      onRetry: ({ endpoint, error, delayMs }) => {
-        self.graphRetry({ endpoint });
-        logger.debug({ endpoint, status: error.status, delayMs, reason: error.message }, "retrying Graph request");
-      },
-      onToken: ({ tenantId }) => {
-        if (partnerKnown || tenantId === undefined) return;
-        partnerKnown = true;
-        self.partnerTenant(tenantId);
-        logger.info({ partnerTenantId: tenantId }, "partner tenant read from the managed identity's token");
-      },
+  const observer: GraphObserver = {
+    onAttempt: (event) => self.graphAttempt(event),
+    onRetry: ({ endpoint, error, delayMs }) => {
+      self.graphRetry({ endpoint });
+      logger.debug({ endpoint, status: error.status, delayMs, reason: error.message }, "retrying Graph request");
     },
-  });
-  const refreshInterval = formatDuration(config.refreshIntervalMs);
+    onToken: ({ tenantId }) => {
+      if (partnerKnown || tenantId === undefined) return;
+      partnerKnown = true;
+      self.partnerTenant(tenantId);
+      logger.info({ partnerTenantId: tenantId }, "partner tenant read from the managed identity's token");
+    },
+  };
+  const settings = { maxPages: config.maxPages, customerSeries: config.customerSeries, refreshInterval: formatDuration(config.refreshIntervalMs) };
+  const graphSettings = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
+  // A credential or fetch a test injects is a function, which cannot cross into a thread: such a
+  // refresh runs on this one. Otherwise the refresh never runs where scrapes are served.
+  const injected = { ...(options.credential ? { credential: options.credential } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const worker = options.credential || options.fetch ? undefined : createRefreshWorker({ settings: { graph: graphSettings, refresh: settings }, observer });
+  const runRefresh = worker
+    ? (signal: AbortSignal) => worker.refresh(signal)
+    : (await import("./refresh/refresh-here.js")).createRefreshHere({ graph: graphSettings, refresh: settings, observer, injected });
   const warnedOnce = new Set<string>();
-  let generation = 0;
 
   async function refresh(signal: AbortSignal): Promise<void> {
-    const warnings: string[] = [];
-    const snapshot = await fetchSnapshot(graph, { signal, maxPages: config.maxPages, warn: (message) => warnings.push(message) });
-    const rendered = await renderSnapshot(snapshot, { refreshInterval, customerSeries: config.customerSeries, generation: ++generation });
+    const result = await runRefresh(signal);
+    const { rendered, warnings } = result;
     cache.publish(rendered);
-    self.endpointsAvailable(snapshot.available);
+    self.endpointsAvailable(result.available);
     self.validationWarnings(warnings.length);
     self.graphSeries(rendered.series);
     for (const message of new Set(warnings)) {
@@ -127,8 +123,8 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       warnedOnce.add(message);
       logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
     }
-    const unavailable = Object.entries(snapshot.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
-    logger.info({ series: rendered.series, customers: snapshot.customers.length, unavailable }, "refresh succeeded");
+    const unavailable = Object.entries(result.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
+    logger.info({ series: rendered.series, customers: result.customers, unavailable }, "refresh succeeded");
   }
 
   const poller = createPoller({
@@ -152,6 +148,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       self.refreshSkipped();
       logger.warn("refresh skipped: the previous one is still running");
     },
+    onCallbackError: (error) => logger.error({ error: errorSummary(error) }, "refresh bookkeeping failed; refreshing goes on"),
     onStale: () => {
       cache.drop();
       logger.error({ maxStaleness: formatDuration(config.maxStalenessMs) }, "no successful refresh within the max staleness; Graph-derived series dropped");
@@ -233,6 +230,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     async close() {
       clearInterval(webConfigCheck);
       await poller.stop();
+      await worker?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -112,7 +112,7 @@ export function exporterHealthDashboard(): Dashboard {
       timeseries()
         .title("Refreshes per hour")
         .description(
-          "Refreshes per hour that succeeded (green), failed by reason (red; token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response; only reasons that occurred are drawn), and ticks skipped (orange) because a refresh was still running, per partner tenant. Computed over at least an hour: a refresh runs every 15 minutes by default.",
+          "Refreshes per hour that succeeded (green), failed by reason (red; token, unauthorized, forbidden, not_found, throttled, server_error, timeout, network, invalid_response, out_of_memory; only reasons that occurred are drawn), and ticks skipped (orange) because a refresh was still running, per partner tenant. Computed over at least an hour: a refresh runs every 15 minutes by default.",
         )
         .interval(PER_REFRESH_INTERVAL)
         .withTarget(query(sumByPartner("", perHour(sel("partner_security_exporter_refreshes_total", 'result="success"'))), "success {{partner_tenant_id}}"))

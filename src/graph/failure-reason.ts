@@ -12,6 +12,8 @@ export function failureReason(error: unknown): RefreshFailureReason {
   // The poller aborts a refresh at its deadline with a TimeoutError (the name AbortSignal.timeout uses);
   // p-retry and the client's backoff sleep rethrow that reason as it is.
   if (error instanceof Error && error.name === "TimeoutError") return "timeout";
+  // The refresh thread ran out of heap (src/refresh/refresh-worker.ts): the data outgrew the memory limit.
+  if (error instanceof Error && error.name === "RefreshOutOfMemoryError") return "out_of_memory";
   // Anything else (a TypeError while reading the answers, a render that threw) came from handling
   // what Graph sent: Graph answered, the exporter could not use it.
   return "invalid_response";

@@ -17,6 +17,7 @@ export const REFRESH_FAILURE_REASONS = [
   "timeout",
   "network",
   "invalid_response",
+  "out_of_memory",
 ] as const;
 export type RefreshFailureReason = (typeof REFRESH_FAILURE_REASONS)[number];
 

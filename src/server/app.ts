@@ -63,7 +63,10 @@ function scrapeHandler(options: AppOptions): (request: IncomingMessage, response
             response.end();
             return;
           }
+          // Corked, the chunks of a large body (hundreds at 100,000 tenants) go out in a few writev
+          // calls instead of one write each.
           const last = exposition.chunks.length - 1;
+          response.cork();
           for (let index = 0; index < last; index++) response.write(exposition.chunks[index]);
           response.end(exposition.chunks[last]);
         });

@@ -14,6 +14,14 @@ export function imageNodeOptions(): string {
   return match[1] ?? "";
 }
 
+/** MALLOC_ARENA_MAX exactly as the Dockerfile's runtime stage sets it. */
+export function imageMallocArenaMax(): string {
+  const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+  const match = /^ENV MALLOC_ARENA_MAX=(\d+)$/m.exec(dockerfile);
+  if (!match) throw new Error("the Dockerfile sets no MALLOC_ARENA_MAX");
+  return match[1] ?? "";
+}
+
 const UNITS: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 };
 
 /** A Kubernetes memory quantity (`512Mi`, `1Gi`, `500M`) in MiB. */

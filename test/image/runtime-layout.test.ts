@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SETTINGS } from "../../src/config.js";
 import { eventually, freePort, sampleValue } from "../helpers.js";
-import { chartMemoryLimitMiB, derivedOldSpaceMiB, imageNodeOptions, imageNodeOptionsFor } from "./image-heap.js";
+import { chartMemoryLimitMiB, derivedOldSpaceMiB, imageMallocArenaMax, imageNodeOptions, imageNodeOptionsFor } from "./image-heap.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DOCKERFILE = readFileSync(join(ROOT, "Dockerfile"), "utf8");
@@ -94,7 +94,7 @@ describe("the runtime layout", () => {
 
   // The image's own environment, V8 limits included, as in a pod with the chart's default memory limit.
   const nodeOptions = imageNodeOptionsFor(chartMemoryLimitMiB());
-  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", NODE_OPTIONS: nodeOptions, ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NODE_ENV: "production", NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: imageMallocArenaMax(), ...extra });
 
   it("has no dev dependency installed", () => {
     for (const dev of ["vitest", "typescript", "eslint", "@grafana/grafana-foundation-sdk", "tsx"]) {

@@ -1,0 +1,85 @@
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import { createGraphClient } from "../graph/client.js";
+import { createCredential } from "../graph/credential.js";
+import { createRefresh } from "./refresh.js";
+import type { HostMessage, WireResult, WorkerMessage, WorkerSettings } from "./worker-protocol.js";
+import { ownArrayBuffer, toWireError } from "./worker-protocol.js";
+
+/**
+ * The refresh thread runs at this nice value: when the CPU is short, a scrape (on the main
+ * thread) goes first and the refresh takes what is left; it has the refresh deadline to finish.
+ */
+const REFRESH_NICE = 10;
+
+/** Linux schedules threads one by one: lower this thread's priority, not the process's. */
+function lowerPriority(): void {
+  try {
+    const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(threadId)) setPriority(threadId, REFRESH_NICE);
+  } catch {
+    // No /proc/thread-self (not Linux) or not allowed: the thread keeps the process's priority.
+  }
+}
+
+function main(port: NonNullable<typeof parentPort>, settings: WorkerSettings): void {
+  lowerPriority();
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const graph = createGraphClient({
+    baseUrl: settings.graph.baseUrl,
+    credential: createCredential(settings.graph.credential),
+    timeoutMs: settings.graph.timeoutMs,
+    ...(settings.graph.retry ? { retry: settings.graph.retry } : {}),
+    observer: {
+      onAttempt: (event) => post({ type: "attempt", ...event }),
+      onRetry: ({ endpoint, delayMs, error }) => post({ type: "retry", endpoint, delayMs, error: toWireError(error) }),
+      onToken: ({ tenantId }) => post({ type: "token", tenantId }),
+    },
+  });
+  const refresh = createRefresh(graph, settings.refresh);
+  const controllers = new Map<number, AbortController>();
+  // One refresh at a time, as the poller asks: an abandoned one finishes winding down first.
+  let queue = Promise.resolve();
+
+  async function run(id: number): Promise<void> {
+    const controller = controllers.get(id);
+    if (!controller || controller.signal.aborted) {
+      controllers.delete(id);
+      return;
+    }
+    try {
+      const result = await refresh(controller.signal);
+      const body = result.rendered.bodies.text;
+      const wire: WireResult = {
+        chunks: body.chunks.map(ownArrayBuffer),
+        length: body.length,
+        deflated: ownArrayBuffer(body.deflated),
+        crc: body.crc,
+        renderedAt: result.rendered.renderedAt,
+        series: result.rendered.series,
+        available: result.available,
+        warnings: result.warnings,
+        customers: result.customers,
+      };
+      post({ type: "done", id, result: wire }, [...wire.chunks, wire.deflated]);
+    } catch (error) {
+      post({ type: "failed", id, error: toWireError(error) });
+    } finally {
+      controllers.delete(id);
+    }
+  }
+
+  port.on("message", (message: HostMessage) => {
+    if (message.type === "refresh") {
+      controllers.set(message.id, new AbortController());
+      queue = queue.then(() => run(message.id));
+      return;
+    }
+    const reason = new Error(message.message);
+    reason.name = message.name;
+    controllers.get(message.id)?.abort(reason);
+  });
+}
+
+if (parentPort) main(parentPort, workerData as WorkerSettings);
