@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import { freePort } from "../test/helpers.js";
+import { imageMallocArenaMax } from "../test/image/image-heap.js";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -177,7 +178,7 @@ export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -213,9 +214,17 @@ export interface RefreshLog {
   /** When it was logged (Unix ms): the refresh had just ended. */
   readonly at: number;
   readonly customers: number | undefined;
+  /** Why it failed, as the exporter logged it (reason and message). */
+  readonly failure?: string;
 }
 
-const logLine = z.object({ msg: z.string(), time: z.number(), customers: z.number().optional() });
+const logLine = z.object({
+  msg: z.string(),
+  time: z.number(),
+  customers: z.number().optional(),
+  reason: z.string().optional(),
+  error: z.object({ message: z.string().optional() }).optional(),
+});
 
 /** The built CLI as its own process, as the image runs it; its refreshes read from its log. */
 export interface ExporterProcess {
@@ -253,7 +262,9 @@ function parseRefreshLog(line: string): RefreshLog | undefined {
   const entry = logLine.safeParse(parsed);
   if (!entry.success) return undefined;
   if (entry.data.msg === "refresh succeeded") return { ok: true, at: entry.data.time, customers: entry.data.customers };
-  if (entry.data.msg.startsWith("refresh failed")) return { ok: false, at: entry.data.time, customers: undefined };
+  if (entry.data.msg.startsWith("refresh failed")) {
+    return { ok: false, at: entry.data.time, customers: undefined, failure: `${entry.data.reason ?? "?"}: ${entry.data.error?.message ?? "?"}` };
+  }
   return undefined;
 }
 
@@ -278,6 +289,7 @@ export async function startExporterProcess(options: ExporterProcessOptions): Pro
       ...process.env,
       ...options.graphEnv,
       NODE_OPTIONS: options.nodeOptions,
+      MALLOC_ARENA_MAX: imageMallocArenaMax(),
       PSE_LISTEN_ADDRESS: `127.0.0.1:${port}`,
       PSE_REFRESH_INTERVAL: options.refreshInterval,
       PSE_CUSTOMER_SERIES: options.customerSeries ?? "all",
