@@ -11,8 +11,11 @@ import type { TlsFiles } from "./tls-fixtures.js";
 const FIXTURES = fileURLToPath(new URL("./fixtures/web-config/", import.meta.url));
 const fixtures = readdirSync(FIXTURES).filter((file) => file.endsWith(".yml"));
 
+/** The message a fixture promises; a fixture without one would match any error, so it fails instead. */
 function expectation(file: string): string {
-  return /^# expect: (.*)$/m.exec(readFileSync(join(FIXTURES, file), "utf8"))?.[1] ?? "";
+  const expected = /^# expect: (.+)$/m.exec(readFileSync(join(FIXTURES, file), "utf8"))?.[1];
+  if (expected === undefined) throw new Error(`${file} has no "# expect: <message>" line`);
+  return expected;
 }
 
 describe("web config fixtures", () => {

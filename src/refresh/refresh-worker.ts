@@ -60,7 +60,11 @@ function revive(wire: WireResult): RefreshResult {
   };
 }
 
-/** Starts the thread at once (so a broken install shows at start-up) and again after it dies. */
+/**
+ * Starts the thread at once, so the first refresh does not wait for it to load its modules, and
+ * again for the next refresh after it died (out of heap, or a thread that failed to load: each
+ * refresh then fails with the reason in its log line).
+ */
 export function createRefreshWorker(options: RefreshWorkerOptions): RefreshWorker {
   const pending = new Map<number, { resolve(result: RefreshResult): void; reject(error: unknown): void }>();
   let nextId = 0;

@@ -61,6 +61,9 @@ export function createExporterServer(app: RequestListener, initialTls: TlsSettin
       // New connections read these from the server object.
       Object.assign(server, { requestCert: options.requestCert, rejectUnauthorized: options.rejectUnauthorized });
       tls = next;
+      // A scraper's keep-alive connection would otherwise keep the old certificate and client-auth
+      // policy for as long as it keeps scraping: closed while idle, it reconnects under the new ones.
+      server.closeIdleConnections();
     },
   };
 }

@@ -20,8 +20,7 @@ afterEach(async () => {
 });
 
 describe("a real Prometheus scraping the exporter", () => {
-  it("ingests the score, the requirements and every customer tenant", async () => {
-    if (!hasTool("prometheus")) return;
+  it.skipIf(!hasTool("prometheus"))("ingests the score, the requirements and every customer tenant", async () => {
     simulator = await startTestSimulator({ tenants: 40, pageSize: 15 });
     const config = loadConfig(
       { listenAddress: "127.0.0.1:0", refreshInterval: "1h" },

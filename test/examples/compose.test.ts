@@ -16,8 +16,7 @@ interface Compose {
 const compose = parse(readFileSync(FILE, "utf8")) as Compose;
 
 describe("the compose demo stack", () => {
-  it("passes docker-compose config -q", () => {
-    if (!hasTool("docker-compose")) return;
+  it.skipIf(!hasTool("docker-compose"))("passes docker-compose config -q", () => {
     const result = spawnSync("docker-compose", ["-f", FILE, "config", "-q"], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -36,8 +35,7 @@ describe("the compose demo stack", () => {
     expect(compose.services.grafana?.volumes).toContain("../../grafana/dashboards:/var/lib/grafana/dashboards/partner-security:ro");
   });
 
-  it("has Prometheus and Alertmanager configs that promtool and amtool accept", () => {
-    if (!hasTool("promtool") || !hasTool("amtool")) return;
+  it.skipIf(!hasTool("promtool") || !hasTool("amtool"))("has Prometheus and Alertmanager configs that promtool and amtool accept", () => {
     // Prometheus sees alerts.yml beside its config, as the compose file mounts it.
     const dir = mkdtempSync(join(tmpdir(), "pse-compose-"));
     cpSync(join(DIR, "prometheus.yml"), join(dir, "prometheus.yml"));

@@ -277,6 +277,21 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     expect(logs.join("")).toContain("customerInsights: response is not valid JSON");
   });
 
+  it("skips a tick while a refresh still runs, and counts and logs the skip", async () => {
+    const running = await start();
+    expect(sampleValue(await scrape(running), "partner_security_exporter_refresh_skipped_total")).toBe(0);
+    simulator.injectFault({ endpoint: "securityScore", latencyMs: 500, times: 1 });
+    const slow = running.poller.refreshNow();
+    // A tick while that refresh runs, as the interval timer would fire it.
+    await running.poller.refreshNow();
+    await slow;
+    const exposition = await scrape(running);
+    expect(sampleValue(exposition, "partner_security_exporter_refresh_skipped_total")).toBe(1);
+    expect(sampleValue(exposition, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
+    expect(requestsTo("securityScore")).toHaveLength(2);
+    expect(logs.filter((line) => line.includes("refresh skipped: the previous one is still running"))).toHaveLength(1);
+  });
+
   it("never writes the client secret or a token to the logs", async () => {
     const running = await start();
     simulator.revokeTokens();

@@ -1,5 +1,5 @@
 import { rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
@@ -42,9 +42,10 @@ function peerCommonName(url: string, ca: string[]): Promise<string | undefined> 
   });
 }
 
-function get(url: string, options: { auth?: string; cert?: string; key?: string } = {}): Promise<Reply> {
+/** One request on a connection of its own (no keep-alive, no TLS session to resume), as a new scraper's. */
+function get(url: string, options: { auth?: string; cert?: string; key?: string; ca?: string[] } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca: files.serverCert, ...(options.cert ? { cert: options.cert, key: options.key } : {}), ...(options.auth ? { auth: options.auth } : {}) }, (response) => {
+    const req = request(url, { agent: false, ca: options.ca ?? files.serverCert, ...(options.cert ? { cert: options.cert, key: options.key } : {}), ...(options.auth ? { auth: options.auth } : {}) }, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
@@ -56,6 +57,11 @@ function get(url: string, options: { auth?: string; cert?: string; key?: string 
 }
 
 async function startWith(webConfigYaml: string): Promise<RunningExporter> {
+  return (await startWithFile(webConfigYaml)).running;
+}
+
+/** The exporter and the web config file it reads, to rewrite and reload. */
+async function startWithFile(webConfigYaml: string): Promise<{ running: RunningExporter; path: string }> {
   const path = join(files.dir, `web-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(path, webConfigYaml);
   const config = loadConfig(
@@ -64,7 +70,7 @@ async function startWith(webConfigYaml: string): Promise<RunningExporter> {
   );
   exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
   await exporter.poller.firstRefresh;
-  return exporter;
+  return { running: exporter, path };
 }
 
 function tlsYaml(extra = ""): string {
@@ -128,8 +134,42 @@ describe("the web config (exporter-toolkit format)", () => {
     expect((await get(`${running.url}/metrics`, { cert: files.strangerCert, key: files.strangerKey })).status).toBe(200);
   });
 
-  it("is scraped by a real Prometheus over TLS with basic auth", async () => {
-    if (!hasTool("prometheus")) return;
+  it("applies a reloaded client-certificate policy to new connections, both ways", async () => {
+    const { running, path } = await startWithFile(tlsYaml());
+    expect((await get(`${running.url}/metrics`)).status).toBe(200);
+
+    writeFileSync(path, tlsYaml("  client_ca_file: caCert.pem\n  client_auth_type: RequireAndVerifyClientCert\n"));
+    expect(running.reloadWebConfig()).toBeUndefined();
+    await expect(get(`${running.url}/metrics`)).rejects.toThrow();
+    await expect(get(`${running.url}/metrics`, { cert: files.strangerCert, key: files.strangerKey })).rejects.toThrow();
+    expect((await get(`${running.url}/metrics`, { cert: files.clientCert, key: files.clientKey })).status).toBe(200);
+
+    writeFileSync(path, tlsYaml());
+    expect(running.reloadWebConfig()).toBeUndefined();
+    expect((await get(`${running.url}/metrics`)).status).toBe(200);
+  });
+
+  it("closes idle keep-alive connections on a TLS reload, so a scraper cannot keep the old client-auth policy", async () => {
+    const { running, path } = await startWithFile(tlsYaml());
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: files.serverCert });
+    const viaAgent = () =>
+      new Promise<number | undefined>((resolve, reject) => {
+        request(`${running.url}/metrics`, { agent }, (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode));
+        })
+          .on("error", reject)
+          .end();
+      });
+    expect(await viaAgent()).toBe(200);
+    writeFileSync(path, tlsYaml("  client_ca_file: caCert.pem\n  client_auth_type: RequireAndVerifyClientCert\n"));
+    expect(running.reloadWebConfig()).toBeUndefined();
+    // The agent's connection was closed, so its next request makes a new handshake, without a certificate.
+    await expect(viaAgent()).rejects.toThrow();
+    agent.destroy();
+  });
+
+  it.skipIf(!hasTool("prometheus"))("is scraped by a real Prometheus over TLS with basic auth", async () => {
     const running = await startWith(`${tlsYaml()}basic_auth_users:\n  prometheus: ${bcrypt.hashSync(PASSWORD, 4)}\n`);
     prometheus = await startPrometheus(new URL(running.url).host, {
       scrape: ["    scheme: https", "    tls_config:", `      ca_file: ${join(files.dir, "serverCert.pem")}`, "    basic_auth:", "      username: prometheus", `      password: ${PASSWORD}`],
@@ -206,9 +246,9 @@ describe("the web config (exporter-toolkit format)", () => {
     writeFileSync(path, `${tls}basic_auth_users:\n  bob: not-a-hash\n`);
     const brokenReports = () => logs.lines.filter((line) => line.includes("web config reload failed") && line.includes("is not a bcrypt hash"));
     await eventually("the broken file is reported", () => (brokenReports().length > 0 ? true : undefined));
-    expect((await get(url, { auth: "bob:bob-pw" })).status).toBe(200);
+    expect((await get(url, { auth: "bob:bob-pw", ca: [files.serverCert, rotated.cert] })).status).toBe(200);
     writeFileSync(path, `${tls}basic_auth_users:\n  carol: ${bcrypt.hashSync("carol-pw", 4)}\n`);
-    await eventually("carol is accepted", async () => ((await get(url, { auth: "carol:carol-pw" })).status === 200 ? true : undefined));
+    await eventually("carol is accepted", async () => ((await get(url, { auth: "carol:carol-pw", ca: [files.serverCert, rotated.cert] })).status === 200 ? true : undefined));
     // Many checks ran while the file was broken; it was reported once.
     expect(brokenReports()).toHaveLength(1);
   });

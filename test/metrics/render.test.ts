@@ -10,12 +10,10 @@ const GOLDEN = {
   openmetrics: new URL("../fixtures/snapshot.openmetrics", import.meta.url),
 };
 
-/** Compares with the committed file byte for byte; UPDATE_GOLDEN=1 rewrites it instead. */
+/** Compares with the committed file byte for byte; UPDATE_GOLDEN=1 rewrites it instead. A missing one fails. */
 function expectGolden(actual: string, file: URL): void {
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) {
-    if (process.env.CI === "true") throw new Error(`golden file ${file.pathname} is missing`);
-    writeFileSync(file, actual);
-  }
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, actual);
+  if (!existsSync(file)) throw new Error(`golden file ${file.pathname} is missing: run UPDATE_GOLDEN=1 npx vitest run test/metrics and review the diff`);
   expect(actual).toBe(readFileSync(file, "utf8"));
 }
 

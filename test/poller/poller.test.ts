@@ -119,10 +119,15 @@ describe("createPoller", () => {
     await poller.stop();
   });
 
-  it("never goes stale with max staleness 0", async () => {
-    const { poller, events } = setup({ refresh: () => Promise.reject(new Error("down")), maxStalenessMs: 0 });
+  it("never goes stale with max staleness 0, however long the failures after a success last", async () => {
+    // Staleness is armed by a success: one first, then only failures.
+    let calls = 0;
+    const refresh = () => (++calls === 1 ? Promise.resolve() : Promise.reject(new Error("down")));
+    const { poller, events, outcomes } = setup({ refresh, maxStalenessMs: 0 });
     poller.start();
     await vi.advanceTimersByTimeAsync(100 * INTERVAL);
+    expect(outcomes[0]?.ok).toBe(true);
+    expect(outcomes.filter((outcome) => !outcome.ok).length).toBeGreaterThan(90);
     expect(events.stale).toBe(0);
     await poller.stop();
   });
