@@ -9,7 +9,7 @@ import { ConfigError, SETTINGS, describeConfig, loadConfig } from "./config.js";
 import type { Flags } from "./config.js";
 import { createLogger } from "./log.js";
 import { startExporter } from "./main.js";
-import { startSimulator } from "./simulator/simulator.js";
+import type { startSimulator } from "./simulator/simulator.js";
 import { readBuildInfo } from "./version.js";
 
 const NAME = "partner-security-exporter";
@@ -29,6 +29,14 @@ function flagsOf(command: Command): Flags {
     if (typeof value === "string") flags[setting.key] = value;
   }
   return flags;
+}
+
+/**
+ * Only `simulate` and `demo` need the simulator; loaded then, so the exporter's serving thread never
+ * holds its modules (and selfsigned's certificate code).
+ */
+function loadSimulator(): Promise<{ startSimulator: typeof startSimulator }> {
+  return import("./simulator/simulator.js");
 }
 
 function fail(message: string): never {
@@ -75,6 +83,7 @@ function intOption(name: string, min: number) {
 async function simulate(options: { port: number; tenants: number; pageSize: number; seed: number; caFile: string; driftPeriod: number; tlsCert?: string; tlsKey?: string }): Promise<void> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new ConfigError("--tls-cert/--tls-key", "give both or neither");
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert, "utf8"), key: readFileSync(options.tlsKey, "utf8") } : undefined;
+  const { startSimulator } = await loadSimulator();
   const simulator = await startSimulator({
     ...(tls ? { tls } : {}),
     port: options.port,
@@ -114,6 +123,7 @@ async function waitForReady(url: string, deadlineMs: number): Promise<boolean> {
 async function demo(options: { listenAddress: string; tenants: number; refreshInterval: string }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "pse-demo-"));
   const caFile = join(dir, "simulator-ca.pem");
+  const { startSimulator } = await loadSimulator();
   const simulator = await startSimulator({ tenants: options.tenants, pageSize: 100, caFile, driftPeriodMs: 10_000 });
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
     stdio: ["ignore", "inherit", "inherit"],

@@ -108,6 +108,20 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(total) ? total : undefined;
 }
 
+/** Formats milliseconds back into the shortest duration text, for HELP strings and logs. */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000], ["ms", 1]];
+  let rest = ms;
+  let text = "";
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      text += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return text || "0s";
+}
+
 function duration(setting: string, text: string, minimumMs: number, allowZero: boolean): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new ConfigError(setting, `"${text}" is not a duration (use e.g. 30s, 15m, 1h)`);

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { TokenCredential } from "@azure/identity";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { describeConfig } from "./config.js";
+import { describeConfig, formatDuration } from "./config.js";
 import type { GraphObserver, RetryPolicy } from "./graph/client.js";
 import { failureReason } from "./graph/failure-reason.js";
 import { createExpositionCache } from "./metrics/exposition.js";
@@ -11,11 +11,12 @@ import { createSelfMetrics } from "./metrics/self-metrics.js";
 import type { BuildInfo } from "./metrics/self-metrics.js";
 import { createPoller } from "./poller/poller.js";
 import type { Poller } from "./poller/poller.js";
+import { createPublishingRefresh } from "./refresh/publish.js";
 import { createRefreshWorker } from "./refresh/refresh-worker.js";
 import { createAccessControl } from "./server/access.js";
 import { createApp } from "./server/app.js";
 import { createExporterServer } from "./server/http-server.js";
-import { fingerprintFiles, loadWebConfig } from "./web-config.js";
+import { watchWebConfig } from "./server/web-config-watch.js";
 import { readBuildInfo } from "./version.js";
 
 export interface ExporterOptions {
@@ -50,20 +51,6 @@ export interface RunningExporter {
   reloadWebConfig(): Error | undefined;
   /** Stops refreshing, lets in-flight requests finish and closes the server. */
   close(): Promise<void>;
-}
-
-/** Formats milliseconds back into the shortest duration text, for HELP strings and logs. */
-export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000], ["ms", 1]];
-  let rest = ms;
-  let text = "";
-  for (const [unit, size] of units) {
-    if (rest >= size) {
-      text += `${Math.floor(rest / size)}${unit}`;
-      rest %= size;
-    }
-  }
-  return text || "0s";
 }
 
 function errorSummary(error: unknown): Record<string, unknown> {
@@ -109,26 +96,8 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   const runRefresh = worker
     ? (signal: AbortSignal) => worker.refresh(signal)
     : (await import("./refresh/refresh-here.js")).createRefreshHere({ graph: graphSettings, refresh: settings, observer, injected });
-  const warnedOnce = new Set<string>();
-
-  async function refresh(signal: AbortSignal): Promise<void> {
-    const result = await runRefresh(signal);
-    const { rendered, warnings } = result;
-    cache.publish(rendered);
-    self.endpointsAvailable(result.available);
-    self.validationWarnings(warnings.length);
-    self.graphSeries(rendered.series);
-    for (const message of new Set(warnings)) {
-      if (warnedOnce.has(message)) continue;
-      warnedOnce.add(message);
-      logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
-    }
-    const unavailable = Object.entries(result.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
-    logger.info({ series: rendered.series, customers: result.customers, unavailable }, "refresh succeeded");
-  }
-
   const poller = createPoller({
-    refresh,
+    refresh: createPublishingRefresh({ run: runRefresh, cache, self, logger }),
     intervalMs: config.refreshIntervalMs,
     // Well inside the interval, so a slow refresh never collides with the next tick.
     deadlineMs: options.deadlineMs ?? Math.floor(config.refreshIntervalMs / 2),
@@ -142,7 +111,11 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       }
       const reason = failureReason(outcome.error);
       self.refreshFinished({ ok: false, reason, ...timing });
-      logger.error({ reason, error: errorSummary(outcome.error), keptSnapshot: cache.current() !== undefined }, "refresh failed; serving the last good data");
+      const kept = cache.current() !== undefined;
+      logger.error(
+        { reason, error: errorSummary(outcome.error), keptSnapshot: kept },
+        kept ? "refresh failed; serving the last good data" : "refresh failed; no Graph data to serve yet (only the exporter's own metrics)",
+      );
     },
     onSkipped: () => {
       self.refreshSkipped();
@@ -191,44 +164,23 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
   logger.info({ url, metricsPath: config.metricsPath, config: describeConfig(config) }, "listening");
   poller.start();
 
-  let runningWeb = config.webConfig;
-  // The fingerprint last acted on, so a file that stays broken is reported once, not every check.
-  let seenFingerprint = runningWeb?.fingerprint;
-  function reloadWebConfig(trigger: "SIGHUP" | "file change"): Error | undefined {
-    const path = runningWeb?.path;
-    if (!path) return new Error("no web config file was given at start (PSE_WEB_CONFIG_FILE)");
-    try {
-      const next = loadWebConfig(path);
+  const webConfig = watchWebConfig({
+    initial: config.webConfig,
+    apply(next) {
       exporterServer.updateTls(next.tls);
       access.update(next);
-      runningWeb = next;
-      seenFingerprint = next.fingerprint;
-      logger.info({ path, trigger, tls: next.tls?.clientAuth ?? false, basicAuthUsers: next.basicAuthUsers.size }, "web config reloaded");
-      return undefined;
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      logger.error({ trigger, error: { message: failure.message } }, "web config reload failed; keeping the running one");
-      return failure;
-    }
-  }
-  const webConfigCheck = runningWeb
-    ? setInterval(() => {
-        if (!runningWeb) return;
-        const fingerprint = fingerprintFiles(runningWeb.files);
-        if (fingerprint === seenFingerprint) return;
-        seenFingerprint = fingerprint;
-        reloadWebConfig("file change");
-      }, options.webConfigCheckMs ?? WEB_CONFIG_CHECK_MS)
-    : undefined;
-  webConfigCheck?.unref();
+    },
+    logger,
+    checkEveryMs: options.webConfigCheckMs ?? WEB_CONFIG_CHECK_MS,
+  });
 
   return {
     url,
     cache,
     poller,
-    reloadWebConfig: () => reloadWebConfig("SIGHUP"),
+    reloadWebConfig: () => webConfig.reload("SIGHUP"),
     async close() {
-      clearInterval(webConfigCheck);
+      webConfig.stop();
       await poller.stop();
       await worker?.close();
       await new Promise<void>((resolve) => {

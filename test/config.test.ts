@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, describeConfig, loadConfig, parseDuration } from "../src/config.js";
+import { ConfigError, describeConfig, formatDuration, loadConfig, parseDuration } from "../src/config.js";
 import type { Flags } from "../src/config.js";
 
 const SECRET_ENV = { AZURE_TENANT_ID: "tenant", AZURE_CLIENT_ID: "client", AZURE_CLIENT_SECRET: "s3cret-value" };
@@ -110,5 +110,17 @@ describe("loadConfig", () => {
 
   it("describes the config without the secret", () => {
     expect(JSON.stringify(describeConfig(loadConfig({}, SECRET_ENV)))).not.toContain("s3cret-value");
+  });
+});
+
+describe("formatDuration", () => {
+  it.each([
+    [900_000, "15m"],
+    [5_400_000, "1h30m"],
+    [86_400_000 + 1000, "1d1s"],
+    [1500, "1s500ms"],
+    [0, "0s"],
+  ])("writes %i ms as %s, the shortest text a setting would take", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
   });
 });

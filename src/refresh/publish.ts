@@ -1,0 +1,37 @@
+import type { Logger } from "pino";
+import type { ExpositionCache } from "../metrics/exposition.js";
+import type { SelfMetrics } from "../metrics/self-metrics.js";
+import type { RefreshResult } from "./refresh.js";
+
+export interface PublishingRefreshOptions {
+  /** One refresh, in the refresh thread or (for tests with injected seams) on this one. */
+  run(signal: AbortSignal): Promise<RefreshResult>;
+  readonly cache: Pick<ExpositionCache, "publish">;
+  readonly self: Pick<SelfMetrics, "endpointsAvailable" | "validationWarnings" | "graphSeries">;
+  readonly logger: Pick<Logger, "info" | "warn">;
+}
+
+/**
+ * The refresh the poller runs: one refresh, then its bytes published in one step, the exporter's
+ * own metrics set from it and the outcome logged. A validation warning is logged the first time it
+ * is seen in the process's life, not on every refresh (the metric counts every refresh's).
+ */
+export function createPublishingRefresh(options: PublishingRefreshOptions): (signal: AbortSignal) => Promise<void> {
+  const { cache, self, logger } = options;
+  const warnedOnce = new Set<string>();
+  return async function refresh(signal) {
+    const result = await options.run(signal);
+    const { rendered, warnings } = result;
+    cache.publish(rendered);
+    self.endpointsAvailable(result.available);
+    self.validationWarnings(warnings.length);
+    self.graphSeries(rendered.series);
+    for (const message of new Set(warnings)) {
+      if (warnedOnce.has(message)) continue;
+      warnedOnce.add(message);
+      logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
+    }
+    const unavailable = Object.entries(result.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
+    logger.info({ series: rendered.series, customers: result.customers, unavailable }, "refresh succeeded");
+  };
+}
