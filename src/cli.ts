@@ -39,7 +39,8 @@ function loadSimulator(): Promise<{ startSimulator: typeof startSimulator }> {
   return import("./simulator/simulator.js");
 }
 
-function fail(message: string): never {
+/** Stops start-up with exit code 2 and one line, as a broken config must. */
+function exitWithConfigError(message: string): never {
   process.stderr.write(`${NAME}: ${message.split("\n")[0] ?? message}\n`);
   process.exit(2);
 }
@@ -212,6 +213,6 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  if (error instanceof ConfigError) fail(error.message);
-  fail(error instanceof Error ? error.message : String(error));
+  if (error instanceof ConfigError) exitWithConfigError(error.message);
+  exitWithConfigError(error instanceof Error ? error.message : String(error));
 }

@@ -64,7 +64,7 @@ const schema = z
   })
   .nullable();
 
-function fail(path: string, key: string, message: string, cause?: unknown): never {
+function refuseWebConfig(path: string, key: string, message: string, cause?: unknown): never {
   throw new ConfigError(`web config ${path}`, `${key}: ${message}`, cause === undefined ? undefined : { cause });
 }
 
@@ -100,7 +100,7 @@ export function loadWebConfig(path: string): WebConfig {
   try {
     content = readFileSync(path);
   } catch (error) {
-    return fail(path, "file", `cannot read it (${errorCode(error)})`, error);
+    return refuseWebConfig(path, "file", `cannot read it (${errorCode(error)})`, error);
   }
   const read: Array<readonly [string, Buffer]> = [[path, content]];
   function readReferenced(key: string, file: string): Buffer {
@@ -110,7 +110,7 @@ export function loadWebConfig(path: string): WebConfig {
       read.push([resolved, bytes]);
       return bytes;
     } catch (error) {
-      return fail(path, key, `cannot read "${file}" (${errorCode(error)})`, error);
+      return refuseWebConfig(path, key, `cannot read "${file}" (${errorCode(error)})`, error);
     }
   }
   const text = content.toString("utf8");
@@ -118,31 +118,31 @@ export function loadWebConfig(path: string): WebConfig {
   try {
     raw = parse(text);
   } catch (error) {
-    return fail(path, "yaml", (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "invalid YAML", error);
+    return refuseWebConfig(path, "yaml", (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "invalid YAML", error);
   }
   const result = schema.safeParse(raw ?? null);
   if (!result.success) {
     const issue = result.error.issues[0];
     const keys = issue && issue.code === "unrecognized_keys" ? [...issue.path, ...issue.keys] : (issue?.path ?? []);
-    return fail(path, keys.join(".") || "file", issue?.code === "unrecognized_keys" ? "unknown key" : (issue?.message ?? "invalid"));
+    return refuseWebConfig(path, keys.join(".") || "file", issue?.code === "unrecognized_keys" ? "unknown key" : (issue?.message ?? "invalid"));
   }
   const config = result.data ?? {};
   const users = new Map<string, string>();
   for (const [user, hash] of Object.entries(config.basic_auth_users ?? {})) {
-    if (!BCRYPT_HASH.test(hash)) fail(path, `basic_auth_users.${user}`, "is not a bcrypt hash (generate one with htpasswd -nBC 10 \"\" | tr -d ':\\n')");
+    if (!BCRYPT_HASH.test(hash)) refuseWebConfig(path, `basic_auth_users.${user}`, "is not a bcrypt hash (generate one with htpasswd -nBC 10 \"\" | tr -d ':\\n')");
     users.set(user, hash);
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.http_server_config?.headers ?? {})) {
     const allowed = ALLOWED_HEADERS.find((header) => header.toLowerCase() === name.toLowerCase());
-    if (!allowed) fail(path, `http_server_config.headers.${name}`, `cannot be set (allowed: ${ALLOWED_HEADERS.join(", ")})`);
+    if (!allowed) refuseWebConfig(path, `http_server_config.headers.${name}`, `cannot be set (allowed: ${ALLOWED_HEADERS.join(", ")})`);
     headers[allowed] = value;
   }
   let tls: TlsSettings | undefined;
   const server = config.tls_server_config;
   if (server) {
     const verifies = server.client_auth_type === "VerifyClientCertIfGiven" || server.client_auth_type === "RequireAndVerifyClientCert";
-    if (verifies && !server.client_ca_file) fail(path, "tls_server_config.client_ca_file", `is required with client_auth_type ${server.client_auth_type}`);
+    if (verifies && !server.client_ca_file) refuseWebConfig(path, "tls_server_config.client_ca_file", `is required with client_auth_type ${server.client_auth_type}`);
     tls = {
       cert: readReferenced("tls_server_config.cert_file", server.cert_file),
       key: readReferenced("tls_server_config.key_file", server.key_file),
@@ -154,7 +154,7 @@ export function loadWebConfig(path: string): WebConfig {
     try {
       createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
     } catch (error) {
-      fail(path, "tls_server_config.cert_file", `certificate and key do not load: ${error instanceof Error ? error.message : String(error)}`, error);
+      refuseWebConfig(path, "tls_server_config.cert_file", `certificate and key do not load: ${error instanceof Error ? error.message : String(error)}`, error);
     }
   }
   return Object.freeze({

@@ -28,7 +28,8 @@ export interface MetricRow {
 
 const NO_LABELS: Labels = Object.freeze({});
 
-function one(value: number | undefined, labels: Labels = NO_LABELS): Sample[] {
+/** One sample, or none when Graph did not say (absent data stays absent). */
+function sampleIfKnown(value: number | undefined, labels: Labels = NO_LABELS): Sample[] {
   return value === undefined ? [] : [{ labels, value }];
 }
 
@@ -61,7 +62,7 @@ function isKind<K extends RequirementDetails["kind"]>(details: RequirementDetail
 }
 
 function perRequirement(read: (requirement: Requirement) => number | undefined) {
-  return (snapshot: Snapshot): Sample[] => snapshot.requirements.flatMap((requirement) => one(read(requirement), requirementLabels(requirement)));
+  return (snapshot: Snapshot): Sample[] => snapshot.requirements.flatMap((requirement) => sampleIfKnown(read(requirement), requirementLabels(requirement)));
 }
 
 function stateset<T extends string>(label: string, states: readonly T[], read: (requirement: Requirement) => T) {
@@ -72,7 +73,7 @@ function stateset<T extends string>(label: string, states: readonly T[], read: (
 }
 
 function adminsCount(key: Exclude<keyof Extract<RequirementDetails, { kind: "adminsMfa" }>, "kind" | "policies">) {
-  return (snapshot: Snapshot): Sample[] => one(detailsOf(snapshot, "adminsMfa")?.[key]);
+  return (snapshot: Snapshot): Sample[] => sampleIfKnown(detailsOf(snapshot, "adminsMfa")?.[key]);
 }
 
 // Generators: these run over every exported tenant, 100,000 of them at the largest partners, and
@@ -102,15 +103,15 @@ const ADMINS = "requirement mfaEnforcedForAdmins";
 
 /** Every Graph-derived metric, in exposition order. */
 export const GRAPH_METRICS: readonly MetricRow[] = [
-  { name: "partner_security_score", help: "Current partner security score.", labelNames: [], source: "securityScore.currentScore", samples: (s) => one(s.score?.currentScore) },
-  { name: "partner_security_score_max", help: "Highest partner security score possible.", labelNames: [], source: "securityScore.maxScore", samples: (s) => one(s.score?.maxScore) },
+  { name: "partner_security_score", help: "Current partner security score.", labelNames: [], source: "securityScore.currentScore", samples: (s) => sampleIfKnown(s.score?.currentScore) },
+  { name: "partner_security_score_max", help: "Highest partner security score possible.", labelNames: [], source: "securityScore.maxScore", samples: (s) => sampleIfKnown(s.score?.maxScore) },
   {
     name: "partner_security_score_last_refresh_timestamp_seconds",
     help: "When Microsoft last checked the partner security score, as Unix time.",
     labelNames: [],
     unit: "seconds",
     source: "securityScore.lastRefreshDateTime",
-    samples: (s) => one(s.score?.lastRefreshSeconds),
+    samples: (s) => sampleIfKnown(s.score?.lastRefreshSeconds),
   },
   {
     name: "partner_security_score_updated_timestamp_seconds",
@@ -118,7 +119,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     labelNames: [],
     unit: "seconds",
     source: "securityScore.updatedDateTime",
-    samples: (s) => one(s.score?.updatedSeconds),
+    samples: (s) => sampleIfKnown(s.score?.updatedSeconds),
   },
   { name: "partner_security_requirement_score", help: "Points this security requirement contributes to the score.", labelNames: REQUIREMENT_LABELS, source: "requirements[].score", samples: perRequirement((r) => r.score) },
   { name: "partner_security_requirement_score_max", help: "Points this security requirement can contribute at most.", labelNames: REQUIREMENT_LABELS, source: "requirements[].maxScore", samples: perRequirement((r) => r.maxScore) },
@@ -184,28 +185,28 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     help: "Customer tenants of the partner (requirement mfaEnforcedForAdminsOfCustomers).",
     labelNames: [],
     source: "customersMfaEnforcedSecurityRequirement.totalTenantCount",
-    samples: (s) => one(detailsOf(s, "customersMfa")?.totalTenants),
+    samples: (s) => sampleIfKnown(detailsOf(s, "customersMfa")?.totalTenants),
   },
   {
     name: "partner_security_customer_tenants_mfa_compliant",
     help: "Customer tenants whose admins are MFA-compliant (requirement mfaEnforcedForAdminsOfCustomers).",
     labelNames: [],
     source: "customersMfaEnforcedSecurityRequirement.compliantTenantCount",
-    samples: (s) => one(detailsOf(s, "customersMfa")?.compliantTenants),
+    samples: (s) => sampleIfKnown(detailsOf(s, "customersMfa")?.compliantTenants),
   },
   {
     name: "partner_security_spending_budget_customers",
     help: "Customers with Azure subscriptions (requirement spendingBudgetSetForCustomerAzureSubscriptions).",
     labelNames: [],
     source: "customersSpendingBudgetSecurityRequirement.totalCustomersCount",
-    samples: (s) => one(detailsOf(s, "spendingBudget")?.totalCustomers),
+    samples: (s) => sampleIfKnown(detailsOf(s, "spendingBudget")?.totalCustomers),
   },
   {
     name: "partner_security_spending_budget_customers_with_budget",
     help: "Customers with a spending budget on their Azure subscriptions (requirement spendingBudgetSetForCustomerAzureSubscriptions).",
     labelNames: [],
     source: "customersSpendingBudgetSecurityRequirement.customersWithSpendBudgetCount",
-    samples: (s) => one(detailsOf(s, "spendingBudget")?.customersWithBudget),
+    samples: (s) => sampleIfKnown(detailsOf(s, "spendingBudget")?.customersWithBudget),
   },
   {
     name: "partner_security_alert_average_response_time_seconds",
@@ -215,7 +216,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     source: "responseTimeSecurityRequirement.averageResponseTimeInHours",
     samples: (s) => {
       const hours = detailsOf(s, "responseTime")?.averageResponseTimeHours;
-      return one(hours === undefined ? undefined : hours * 3600);
+      return sampleIfKnown(hours === undefined ? undefined : hours * 3600);
     },
   },
   {
@@ -245,7 +246,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     help: `Customer tenants listed by customerInsights, all of them whatever PSE_CUSTOMER_SERIES.`,
     labelNames: [],
     source: "customerInsights[] (count)",
-    samples: (s) => (s.available.customerInsights ? one(s.customers.length) : []),
+    samples: (s) => (s.available.customerInsights ? sampleIfKnown(s.customers.length) : []),
   },
   {
     name: "partner_security_customer_insight_tenants_with_mfa_policy",
@@ -259,7 +260,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     help: `Customer tenants without an MFA policy: at least one policy state known and every known one disabled, the tenants max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0 finds; ${ALL_TENANTS}.`,
     labelNames: [],
     source: "customerInsights[].mfa.*Status (count of tenants with one known and none enabled)",
-    samples: overAllCustomers((counts) => one(counts.withoutPolicy)),
+    samples: overAllCustomers((counts) => sampleIfKnown(counts.withoutPolicy)),
   },
   {
     name: "partner_security_customer_insight_tenants_by_mfa_coverage",
@@ -268,20 +269,20 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     source: "customerInsights[].mfa.compliantAdminsCount, .compliantNonAdminsCount, .totalUsersCount (count per band)",
     samples: overAllCustomers((counts) => COVERAGE_BANDS.map((band) => ({ labels: { coverage_band: band }, value: counts.byCoverage.get(band) ?? 0 }))),
   },
-  { name: "partner_security_history_score", help: "Score of the latest history entry.", labelNames: [], source: "history[latest].score", samples: (s) => one(s.latestHistory?.score) },
+  { name: "partner_security_history_score", help: "Score of the latest history entry.", labelNames: [], source: "history[latest].score", samples: (s) => sampleIfKnown(s.latestHistory?.score) },
   {
     name: "partner_security_history_compliant_requirements",
     help: "Compliant requirements in the latest history entry.",
     labelNames: [],
     source: "history[latest].compliantRequirementsCount",
-    samples: (s) => one(s.latestHistory?.compliantRequirements),
+    samples: (s) => sampleIfKnown(s.latestHistory?.compliantRequirements),
   },
   {
     name: "partner_security_history_requirements",
     help: "Requirements counted in the latest history entry.",
     labelNames: [],
     source: "history[latest].totalRequirementsCount",
-    samples: (s) => one(s.latestHistory?.totalRequirements),
+    samples: (s) => sampleIfKnown(s.latestHistory?.totalRequirements),
   },
   {
     name: "partner_security_history_timestamp_seconds",
@@ -289,6 +290,6 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     labelNames: [],
     unit: "seconds",
     source: "history[latest].createdDateTime",
-    samples: (s) => one(s.latestHistory?.createdSeconds),
+    samples: (s) => sampleIfKnown(s.latestHistory?.createdSeconds),
   },
 ];

@@ -96,8 +96,7 @@ function formatLabels(labels: Labels): string {
  * after another they are one valid raw deflate stream, as the live part that a scrape appends is. A
  * run is at least 64 KB (small families' chunks go together), so little is lost to the window
  * restarting (about 1% at 10,000 tenants), and the work runs on the rendering thread (the refresh
- * thread, at its lower priority) a run at a time between yields, rather than on libuv's thread pool
- * beside the thread that serves scrapes.
+ * thread) a run at a time between yields, rather than on libuv's thread pool.
  */
 const DEFLATE_OPTIONS = { level: 6, finishFlush: constants.Z_SYNC_FLUSH } as const;
 const DEFLATE_RUN_BYTES = 64 * 1024;
@@ -118,7 +117,7 @@ function* deflateRuns(chunks: readonly Buffer[]): Generator<Buffer[]> {
 }
 
 /** The CRC, the length and the deflate data of the chunks, a run or two at a time between yields. */
-async function prepare(chunks: readonly Buffer[]): Promise<RenderedBody> {
+async function finishBody(chunks: readonly Buffer[]): Promise<RenderedBody> {
   let crc = 0;
   let length = 0;
   const deflated: Buffer[] = [];
@@ -180,7 +179,7 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
     series += written.series;
   }
   if (generation !== undefined) series -= 1;
-  const body = await prepare(chunks);
+  const body = await finishBody(chunks);
   return Object.freeze({
     bodies: Object.freeze({ text: body, openmetrics: body }),
     renderedAt: options.now ?? Date.now(),

@@ -46,7 +46,7 @@ const PREFIX = "partner_security_exporter_";
 const REFRESH_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const REQUEST_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-function define(registry: Registry<RegistryContentType>, build: BuildInfo, settings: ExportedSettings) {
+function defineSelfMetrics(registry: Registry<RegistryContentType>, build: BuildInfo, settings: ExportedSettings) {
   const registers = [registry];
   new Gauge({ name: `${PREFIX}refresh_interval_seconds`, help: "Configured time between refreshes from Microsoft Graph (PSE_REFRESH_INTERVAL).", registers }).set(
     settings.refreshIntervalSeconds,
@@ -125,7 +125,7 @@ function define(registry: Registry<RegistryContentType>, build: BuildInfo, setti
  */
 export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings): SelfMetrics {
   const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
-  const sets = [define(registries.text, build, settings), define(registries.openmetrics, build, settings)];
+  const sets = [defineSelfMetrics(registries.text, build, settings), defineSelfMetrics(registries.openmetrics, build, settings)];
   for (const registry of Object.values(registries)) {
     collectDefaultMetrics({ register: registry });
     // Gauges named like counters; the same counts stay available without the suffix.

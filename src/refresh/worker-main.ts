@@ -1,5 +1,3 @@
-import { readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { createGraphClient } from "../graph/client.js";
 import { createCredential } from "../graph/credential.js";
@@ -7,24 +5,7 @@ import { createRefresh } from "./refresh.js";
 import type { HostMessage, WireResult, WorkerMessage, WorkerSettings } from "./worker-protocol.js";
 import { ownArrayBuffer, toWireError } from "./worker-protocol.js";
 
-/**
- * The refresh thread runs at this nice value: when the CPU is short, a scrape (on the main
- * thread) goes first and the refresh takes what is left; it has the refresh deadline to finish.
- */
-const REFRESH_NICE = 10;
-
-/** Linux schedules threads one by one: lower this thread's priority, not the process's. */
-function lowerPriority(): void {
-  try {
-    const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isInteger(threadId)) setPriority(threadId, REFRESH_NICE);
-  } catch {
-    // No /proc/thread-self (not Linux) or not allowed: the thread keeps the process's priority.
-  }
-}
-
 function main(port: NonNullable<typeof parentPort>, settings: WorkerSettings): void {
-  lowerPriority();
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
   const graph = createGraphClient({
     baseUrl: settings.graph.baseUrl,

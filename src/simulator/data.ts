@@ -19,7 +19,7 @@ type Json = Record<string, unknown>;
 const NAMESPACE = "#microsoft.graph.partner.security.";
 
 /** A 32-bit hash of the inputs, mapped to [0, 1). */
-function unit(...parts: number[]): number {
+function seededFraction(...parts: number[]): number {
   let h = 0x811c9dc5;
   for (const part of parts) {
     h ^= part >>> 0;
@@ -32,7 +32,7 @@ function unit(...parts: number[]): number {
 }
 
 function guid(...parts: number[]): string {
-  const hex = [0, 1, 2, 3].map((i) => Math.floor(unit(...parts, i) * 2 ** 32).toString(16).padStart(8, "0")).join("");
+  const hex = [0, 1, 2, 3].map((i) => Math.floor(seededFraction(...parts, i) * 2 ** 32).toString(16).padStart(8, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -47,20 +47,20 @@ function iso(ms: number): string {
 /** A tenant flips one policy in a small fraction of drift steps, so the data moves slowly. */
 function customer(options: DatasetOptions, index: number): Json {
   const { seed, step } = options;
-  const flip = (policy: number): boolean => unit(seed, index, policy, step) < 0.05;
-  const securityDefaults = (unit(seed, index, 1) < 0.45) !== flip(1);
-  const conditionalAccess = (unit(seed, index, 2) < 0.35) !== flip(2);
-  const legacyPerUser = unit(seed, index, 3) < 0.1;
-  const totalUsers = 3 + Math.floor(unit(seed, index, 4) * 400);
-  const admins = 1 + Math.floor(unit(seed, index, 5) * 5);
+  const flip = (policy: number): boolean => seededFraction(seed, index, policy, step) < 0.05;
+  const securityDefaults = (seededFraction(seed, index, 1) < 0.45) !== flip(1);
+  const conditionalAccess = (seededFraction(seed, index, 2) < 0.35) !== flip(2);
+  const legacyPerUser = seededFraction(seed, index, 3) < 0.1;
+  const totalUsers = 3 + Math.floor(seededFraction(seed, index, 4) * 400);
+  const admins = 1 + Math.floor(seededFraction(seed, index, 5) * 5);
   const covered = securityDefaults || conditionalAccess || legacyPerUser;
-  const nonAdminRatio = covered ? 0.6 + unit(seed, index, 6, step) * 0.4 : unit(seed, index, 6, step) * 0.3;
+  const nonAdminRatio = covered ? 0.6 + seededFraction(seed, index, 6, step) * 0.4 : seededFraction(seed, index, 6, step) * 0.3;
   return {
     "@odata.type": `${NAMESPACE}customerInsight`,
     tenantId: guid(seed, index, 7),
     mfa: {
       "@odata.type": "microsoft.graph.partner.security.customerMfaInsight",
-      compliantAdminsCount: covered ? admins : Math.floor(admins * unit(seed, index, 8)),
+      compliantAdminsCount: covered ? admins : Math.floor(admins * seededFraction(seed, index, 8)),
       compliantNonAdminsCount: Math.floor((totalUsers - admins) * nonAdminRatio),
       totalUsersCount: totalUsers,
       securityDefaultsStatus: status(securityDefaults),
@@ -99,13 +99,13 @@ export function requirements(options: DatasetOptions, tenantList: Json[], overri
     updatedDateTime: updated,
   });
   const totalAdmins = 8;
-  const adminsWithMfa = totalAdmins - (unit(seed, 100, step) < 0.3 ? 1 : 0);
+  const adminsWithMfa = totalAdmins - (seededFraction(seed, 100, step) < 0.3 ? 1 : 0);
   const totalUsers = 120;
-  const usersWithMfa = 100 + Math.floor(unit(seed, 101, step) * 20);
+  const usersWithMfa = 100 + Math.floor(seededFraction(seed, 101, step) * 20);
   const compliantTenants = tenantList.filter(isCompliantCustomer).length;
   const spendTotal = Math.ceil(options.tenants * 0.6);
-  const spendWith = Math.floor(spendTotal * (0.7 + unit(seed, 102, step) * 0.3));
-  const responseHours = Math.round((0.5 + unit(seed, 103, step) * 30) * 10) / 10;
+  const spendWith = Math.floor(spendTotal * (0.7 + seededFraction(seed, 102, step) * 0.3));
+  const responseHours = Math.round((0.5 + seededFraction(seed, 103, step) * 30) * 10) / 10;
   const list: Json[] = [
     { ...common(guid(seed, 200), "securityRequirement", "securityContactProvided"), score: 10, maxScore: 10, complianceStatus: "compliant" },
     {
@@ -166,7 +166,7 @@ export function history(options: DatasetOptions, current: Json, requirementList:
   const today = Math.floor(options.now / day) * day;
   const compliantNow = requirementList.filter((item) => item.complianceStatus === "compliant").length;
   return Array.from({ length: 30 }, (_, age) => {
-    const drift = age === 0 ? 0 : Math.round((unit(options.seed, 400, age) - 0.5) * 20);
+    const drift = age === 0 ? 0 : Math.round((seededFraction(options.seed, 400, age) - 0.5) * 20);
     return {
       "@odata.type": `${NAMESPACE}securityScoreHistory`,
       id: guid(options.seed, 401, age),
