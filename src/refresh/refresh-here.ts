@@ -15,9 +15,9 @@ export interface RefreshHereOptions {
 }
 
 /**
- * The refresh on the calling thread, for tests that inject a credential or `fetch`. Loaded only
- * then (`import()`), so the serving thread of a real exporter never loads the Graph SDK and
- * `@azure/identity`: the refresh thread has its own copies.
+ * The refresh on the calling thread: the refresh thread's, and the main thread's only for tests
+ * that inject a credential or `fetch` (loaded then with `import()`, so the serving thread of a real
+ * exporter never loads the Graph SDK and `@azure/identity`).
  */
 export function createRefreshHere(options: RefreshHereOptions): (signal: AbortSignal) => Promise<RefreshResult> {
   const graph = createGraphClient({

@@ -1,24 +1,20 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { createGraphClient } from "../graph/client.js";
-import { createCredential } from "../graph/credential.js";
-import { createRefresh } from "./refresh.js";
+import { createRefreshHere } from "./refresh-here.js";
 import type { HostMessage, WireResult, WorkerMessage, WorkerSettings } from "./worker-protocol.js";
 import { ownArrayBuffer, toWireError } from "./worker-protocol.js";
 
 function main(port: NonNullable<typeof parentPort>, settings: WorkerSettings): void {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
-  const graph = createGraphClient({
-    baseUrl: settings.graph.baseUrl,
-    credential: createCredential(settings.graph.credential),
-    timeoutMs: settings.graph.timeoutMs,
-    ...(settings.graph.retry ? { retry: settings.graph.retry } : {}),
+  const refresh = createRefreshHere({
+    graph: settings.graph,
+    refresh: settings.refresh,
     observer: {
       onAttempt: (event) => post({ type: "attempt", ...event }),
       onRetry: ({ endpoint, delayMs, error }) => post({ type: "retry", endpoint, delayMs, error: toWireError(error) }),
       onToken: ({ tenantId }) => post({ type: "token", tenantId }),
     },
+    injected: {},
   });
-  const refresh = createRefresh(graph, settings.refresh);
   const controllers = new Map<number, AbortController>();
   // One refresh at a time, as the poller asks: an abandoned one finishes winding down first.
   let queue = Promise.resolve();
