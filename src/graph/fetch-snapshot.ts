@@ -1,3 +1,4 @@
+import { inSlices } from "../slices.js";
 import type { GraphClient } from "./client.js";
 import { EnvelopeError, GraphError, SchemaError } from "./errors.js";
 import { foldHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
@@ -128,11 +129,9 @@ const PARSE_SLICE = 200;
 /** Feeds one page's items to the collector in slices; true when any of them was new. */
 async function collect(items: readonly unknown[], collector: Collector<unknown>): Promise<boolean> {
   let added = false;
-  for (let start = 0; start < items.length; start += PARSE_SLICE) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const end = Math.min(items.length, start + PARSE_SLICE);
-    for (let index = start; index < end; index++) {
-      if (collector.add(items[index])) added = true;
+  for await (const slice of inSlices(items, PARSE_SLICE)) {
+    for (const item of slice) {
+      if (collector.add(item)) added = true;
     }
   }
   return added;

@@ -1,5 +1,5 @@
 import type { CustomerInsight, MfaPolicies } from "../graph/snapshot.js";
-import { inSlices } from "./in-slices.js";
+import { inSlices } from "../slices.js";
 
 /**
  * Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES): every one, only those not

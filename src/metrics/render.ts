@@ -6,7 +6,7 @@ import { summarizeCustomers } from "./customer-series.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { GRAPH_METRICS } from "./graph-metrics.js";
 import type { Labels, Sample } from "./graph-metrics.js";
-import { inSlices } from "./in-slices.js";
+import { inSlices } from "../slices.js";
 
 export type ExpositionFormat = "text" | "openmetrics";
 
@@ -127,7 +127,10 @@ async function finishBody(chunks: readonly Buffer[]): Promise<RenderedBody> {
         crc = crc32(chunk, crc);
         length += chunk.length;
       }
-      deflated.push(deflateRawSync(Buffer.concat(run), DEFLATE_OPTIONS));
+      // A run of one chunk (every run of a large family: its chunks are ~70 KB) is deflated as it
+      // is. Copying each into a new buffer first left the allocator so fragmented that a refresh of
+      // 100,000 tenants peaked ~100 MiB higher.
+      deflated.push(deflateRawSync(run.length === 1 ? run[0]! : Buffer.concat(run), DEFLATE_OPTIONS));
     }
   }
   return Object.freeze({ chunks, length, deflated: Buffer.concat(deflated), crc });
