@@ -19,6 +19,7 @@ import { createGraphClient } from "../src/graph/client.js";
 import { createCredential } from "../src/graph/credential.js";
 import { fetchSnapshot } from "../src/graph/fetch-snapshot.js";
 import { summarizeCustomers } from "../src/metrics/customer-series.js";
+import { labelsOf } from "../src/metrics/contract.js";
 import { GRAPH_METRICS } from "../src/metrics/graph-metrics.js";
 
 const gzipAsync = promisify(gzipCallback);
@@ -46,7 +47,7 @@ async function naive(): Promise<RequestListener> {
   const customers = await summarizeCustomers(snapshot.customers, "all");
   for (const row of GRAPH_METRICS) {
     const gauge = new Gauge({ name: row.name, help: row.help, labelNames: [...row.labelNames], registers: [registry] });
-    for (const sample of row.samples(snapshot, customers)) gauge.set(sample.labels, sample.value);
+    for (const sample of row.samples(snapshot, customers)) gauge.set(labelsOf(row.labelNames, sample), sample.value);
   }
   return (request, response) => {
     const gzip = wantsGzip(request.headers["accept-encoding"]);

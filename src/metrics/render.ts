@@ -5,7 +5,8 @@ import type { Snapshot } from "../graph/snapshot.js";
 import { summarizeCustomers } from "./customer-series.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { GRAPH_METRICS } from "./graph-metrics.js";
-import type { Labels, Sample } from "./graph-metrics.js";
+import { SNAPSHOT_GENERATION } from "./self-metric-table.js";
+import type { Sample } from "./contract.js";
 import { inSlices } from "../slices.js";
 
 export type ExpositionFormat = "text" | "openmetrics";
@@ -58,6 +59,7 @@ export interface RenderOptions {
 interface Family {
   readonly name: string;
   readonly help: string;
+  readonly labelNames: readonly string[];
   /** Pulled a slice at a time while the family is written, so a large table is never computed at once. */
   samples(): Iterable<Sample>;
 }
@@ -86,9 +88,15 @@ function formatValue(value: number): string {
   return String(value);
 }
 
-function formatLabels(labels: Labels): string {
-  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
-  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+/** Writes a sample's labels as `{name="value",…}`: the one place label names meet their values. */
+function labelWriter(labelNames: readonly string[]): (sample: Sample) => string {
+  if (labelNames.length === 0) return () => "";
+  const openers = labelNames.map((name, index) => `${index === 0 ? "{" : ","}${name}="`);
+  return (sample) => {
+    let text = "";
+    for (let index = 0; index < openers.length; index++) text += `${openers[index]}${escapeLabelValue(sample.labelValues[index] ?? "")}"`;
+    return `${text}}`;
+  };
 }
 
 /**
@@ -145,8 +153,9 @@ async function finishBody(chunks: readonly Buffer[]): Promise<RenderedBody> {
 async function writeFamily(family: Family): Promise<{ chunks: Buffer[]; series: number }> {
   const chunks: Buffer[] = [];
   let series = 0;
+  const labels = labelWriter(family.labelNames);
   for await (const slice of inSlices(family.samples())) {
-    const lines = slice.map((sample) => `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`);
+    const lines = slice.map((sample) => `${family.name}${labels(sample)} ${formatValue(sample.value)}\n`);
     if (chunks.length === 0) lines.unshift(`# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} gauge\n`);
     chunks.push(Buffer.from(lines.join(""), "utf8"));
     series += slice.length;
@@ -166,14 +175,10 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
   const families: Family[] = [];
   const generation = options.generation;
   if (generation !== undefined) {
-    families.push({
-      name: "partner_security_exporter_snapshot_generation",
-      help: "Number of the successful refresh whose data this exposition carries; it rises by one per refresh.",
-      samples: () => [{ labels: {}, value: generation }],
-    });
+    families.push({ ...SNAPSHOT_GENERATION, samples: () => [{ labelValues: [], value: generation }] });
   }
   const customers = await summarizeCustomers(snapshot.customers, options.customerSeries);
-  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, samples: () => row.samples(snapshot, customers) });
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, labelNames: row.labelNames, samples: () => row.samples(snapshot, customers) });
   const chunks: Buffer[] = [];
   let series = 0;
   for (const family of families) {

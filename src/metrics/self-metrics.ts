@@ -5,6 +5,8 @@ import type { Endpoint, RefreshFailureReason } from "../graph/snapshot.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { createRegistry } from "./render.js";
 import type { ExpositionFormat } from "./render.js";
+import { SELF_METRICS } from "./self-metric-table.js";
+import type { SelfMetricRow } from "./self-metric-table.js";
 
 export interface BuildInfo {
   readonly version: string;
@@ -42,81 +44,29 @@ export interface SelfMetrics {
   graphSeries(count: number): void;
 }
 
-const PREFIX = "partner_security_exporter_";
-const REFRESH_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
-const REQUEST_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+type InstrumentOf<R extends SelfMetricRow> = R["type"] extends "counter" ? Counter : R["type"] extends "histogram" ? Histogram : Gauge;
+type Instruments = { readonly [K in keyof typeof SELF_METRICS]: InstrumentOf<(typeof SELF_METRICS)[K]> };
 
-function defineSelfMetrics(registry: Registry<RegistryContentType>, build: BuildInfo, settings: ExportedSettings) {
-  const registers = [registry];
-  new Gauge({ name: `${PREFIX}refresh_interval_seconds`, help: "Configured time between refreshes from Microsoft Graph (PSE_REFRESH_INTERVAL).", registers }).set(
-    settings.refreshIntervalSeconds,
-  );
-  new Gauge({
-    name: `${PREFIX}max_staleness_seconds`,
-    help: "Configured age after which the Graph-derived series are dropped (PSE_MAX_STALENESS); 0 means never.",
-    registers,
-  }).set(settings.maxStalenessSeconds);
-  // Dashboards and alerts read it to say that a per-tenant panel is empty by choice, not by fault.
-  new Gauge({
-    name: `${PREFIX}customer_series_info`,
-    help: "Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES): all, noncompliant (not fully MFA-covered or without an enabled MFA policy) or none. Always 1.",
-    labelNames: ["mode"],
-    registers,
-  }).set({ mode: settings.customerSeries }, 1);
-  const buildInfo = new Gauge({
-    name: `${PREFIX}build_info`,
-    help: "Version of the exporter and the Node.js it runs on. Always 1.",
-    labelNames: ["version", "revision", "nodejs_version"],
-    registers,
-  });
-  buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: process.versions.node }, 1);
-  return {
-    partnerInfo: new Gauge({
-      name: `${PREFIX}partner_info`,
-      help: "The partner tenant whose security score this exporter reads. Always 1. partner_tenant_id is the tenant of the configured credential (AZURE_TENANT_ID); with managed identity the tid claim of the first token acquired; empty until known.",
-      labelNames: ["partner_tenant_id"],
-      registers,
-    }),
-    refreshSuccess: new Gauge({ name: `${PREFIX}refresh_success`, help: "Whether the last refresh from Microsoft Graph succeeded (1) or failed (0).", registers }),
-    lastSuccess: new Gauge({ name: `${PREFIX}last_success_timestamp_seconds`, help: "When the last successful refresh from Microsoft Graph finished, as Unix time.", registers }),
-    refreshDuration: new Histogram({ name: `${PREFIX}refresh_duration_seconds`, help: "Wall time of one refresh from Microsoft Graph, all requests and retries included.", buckets: REFRESH_BUCKETS, registers }),
-    refreshes: new Counter({
-      name: `${PREFIX}refreshes_total`,
-      help: `Refreshes from Microsoft Graph by result (success, failure); a failure by reason (${REFRESH_FAILURE_REASONS.join(", ")}).`,
-      labelNames: ["result", "reason"],
-      registers,
-    }),
-    failureReason: new Gauge({
-      name: `${PREFIX}refresh_failure_reason`,
-      help: "Why the last refresh from Microsoft Graph failed: 1 for its reason, 0 for the others; all 0 after a successful refresh.",
-      labelNames: ["reason"],
-      registers,
-    }),
-    consecutiveFailures: new Gauge({ name: `${PREFIX}refresh_consecutive_failures`, help: "Failed refreshes from Microsoft Graph since the last successful one (0 after a success).", registers }),
-    skipped: new Counter({ name: `${PREFIX}refresh_skipped_total`, help: "Refresh ticks skipped because the previous refresh was still running.", registers }),
-    requests: new Counter({
-      name: `${PREFIX}graph_requests_total`,
-      help: "HTTP requests to Microsoft Graph by endpoint and status code (timeout or network when there was no response).",
-      labelNames: ["endpoint", "code"],
-      registers,
-    }),
-    requestDuration: new Histogram({
-      name: `${PREFIX}graph_request_duration_seconds`,
-      help: "Duration of one HTTP request to Microsoft Graph, body included.",
-      labelNames: ["endpoint"],
-      buckets: REQUEST_BUCKETS,
-      registers,
-    }),
-    retries: new Counter({ name: `${PREFIX}graph_retries_total`, help: "Retries of Microsoft Graph requests by endpoint (throttling, 5xx, timeouts, network errors, one 401).", labelNames: ["endpoint"], registers }),
-    available: new Gauge({
-      name: `${PREFIX}endpoint_available`,
-      help: "Whether the Graph endpoint answered in the last successful refresh (1) or returned 404 (0).",
-      labelNames: ["endpoint"],
-      registers,
-    }),
-    warnings: new Gauge({ name: `${PREFIX}validation_warnings`, help: "Fields dropped or values not understood while validating the last successful refresh.", registers }),
-    series: new Gauge({ name: `${PREFIX}graph_series`, help: "Graph-derived series in the cached exposition.", registers }),
-  };
+function instrument(row: SelfMetricRow, registry: Registry<RegistryContentType>): Counter | Histogram | Gauge {
+  const contract = { name: row.name, help: row.help, labelNames: [...row.labelNames], registers: [registry] };
+  switch (row.type) {
+    case "counter":
+      return new Counter(contract);
+    case "histogram":
+      return new Histogram({ ...contract, buckets: [...(row.buckets ?? [])] });
+    case "gauge":
+      return new Gauge(contract);
+  }
+}
+
+/** The instruments of SELF_METRICS on one registry, the settings and the build already set. */
+function defineSelfMetrics(registry: Registry<RegistryContentType>, build: BuildInfo, settings: ExportedSettings): Instruments {
+  const instruments = Object.fromEntries(Object.entries(SELF_METRICS).map(([key, row]) => [key, instrument(row, registry)])) as unknown as Instruments;
+  instruments.refreshInterval.set(settings.refreshIntervalSeconds);
+  instruments.maxStaleness.set(settings.maxStalenessSeconds);
+  instruments.customerSeries.set({ mode: settings.customerSeries }, 1);
+  instruments.buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: process.versions.node }, 1);
+  return instruments;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Flags } from "../../src/config.js";
 import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
+import { ALL_METRICS } from "../../src/metrics/all-metrics.js";
 import { fixtureAnswers } from "../fixtures/graph-fixtures.js";
 import { fakeJwt } from "../fixtures/tokens.js";
 import { captureLogs, hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
@@ -68,54 +69,12 @@ afterEach(async () => {
 });
 
 /** The metric contract of the exporter, names exactly as promised to users. */
+/**
+ * Every sample name a scrape must carry, from the metric tables (a histogram by its buckets), and
+ * two of prom-client's defaults that the dashboards read.
+ */
 const CONTRACT = [
-  "partner_security_score",
-  "partner_security_score_max",
-  "partner_security_score_last_refresh_timestamp_seconds",
-  "partner_security_score_updated_timestamp_seconds",
-  "partner_security_requirement_score",
-  "partner_security_requirement_score_max",
-  "partner_security_requirement_compliance_status",
-  "partner_security_requirement_state",
-  "partner_security_requirement_updated_timestamp_seconds",
-  "partner_security_requirement_info",
-  "partner_security_admins",
-  "partner_security_admins_mfa_enabled",
-  "partner_security_admins_required_not_using_mfa",
-  "partner_security_users",
-  "partner_security_users_mfa_enabled",
-  "partner_security_users_required_not_using_mfa",
-  "partner_security_mfa_policy_enabled",
-  "partner_security_customer_tenants",
-  "partner_security_customer_tenants_mfa_compliant",
-  "partner_security_spending_budget_customers",
-  "partner_security_spending_budget_customers_with_budget",
-  "partner_security_alert_average_response_time_seconds",
-  "partner_security_customer_mfa_compliant_admins",
-  "partner_security_customer_mfa_compliant_non_admins",
-  "partner_security_customer_users",
-  "partner_security_customer_mfa_policy_enabled",
-  "partner_security_customer_insight_tenants",
-  "partner_security_customer_insight_tenants_with_mfa_policy",
-  "partner_security_customer_insight_tenants_without_mfa_policy",
-  "partner_security_customer_insight_tenants_by_mfa_coverage",
-  "partner_security_history_score",
-  "partner_security_history_compliant_requirements",
-  "partner_security_history_requirements",
-  "partner_security_exporter_build_info",
-  "partner_security_exporter_partner_info",
-  "partner_security_exporter_refresh_success",
-  "partner_security_exporter_last_success_timestamp_seconds",
-  "partner_security_exporter_refresh_duration_seconds_bucket",
-  "partner_security_exporter_refreshes_total",
-  "partner_security_exporter_refresh_failure_reason",
-  "partner_security_exporter_refresh_consecutive_failures",
-  "partner_security_exporter_graph_requests_total",
-  "partner_security_exporter_graph_request_duration_seconds_bucket",
-  "partner_security_exporter_graph_retries_total",
-  "partner_security_exporter_endpoint_available",
-  "partner_security_exporter_refresh_interval_seconds",
-  "partner_security_exporter_customer_series_info",
+  ...ALL_METRICS.map((row) => (row.type === "histogram" ? `${row.name}_bucket` : row.name)),
   "process_cpu_seconds_total",
   "nodejs_eventloop_lag_seconds",
 ];

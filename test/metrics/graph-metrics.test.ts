@@ -1,56 +1,86 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ALL_METRICS } from "../../src/metrics/all-metrics.js";
+import type { MetricContract } from "../../src/metrics/contract.js";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
+import { renderSnapshot } from "../../src/metrics/render.js";
+import { SELF_METRICS, SNAPSHOT_GENERATION } from "../../src/metrics/self-metric-table.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
+import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 
-const DOCS = readFileSync(new URL("../../docs/metrics.md", import.meta.url), "utf8");
+const SELF_ROWS: readonly MetricContract[] = [SNAPSHOT_GENERATION, ...Object.values(SELF_METRICS)];
 
-async function selfMetricNames(): Promise<string[]> {
-  const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
-  return (await self.registries.text.getMetricsAsJSON()).map((metric) => metric.name);
+/** Label names of every sample line of one metric, in the order written. */
+function labelKeysOf(exposition: string, name: string): string[][] {
+  return exposition
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => [...(/\{(.*)\}/.exec(line)?.[1] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g)].map((match) => match[1] ?? ""));
 }
 
-describe("the metric table", () => {
+function exerciseSelfMetrics() {
+  const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
+  self.partnerTenant("partner");
+  self.refreshFinished({ ok: false, reason: "throttled", seconds: 2, finishedAt: 1 });
+  self.refreshFinished({ ok: true, seconds: 1, finishedAt: 2 });
+  self.refreshSkipped();
+  self.graphAttempt({ endpoint: "securityScore", code: "200", seconds: 0.1 });
+  self.graphRetry({ endpoint: "customerInsights" });
+  self.endpointsAvailable({ securityScore: true, requirements: true, history: false, customerInsights: true });
+  self.validationWarnings(1);
+  self.graphSeries(10);
+  return self;
+}
+
+describe("the metric tables", () => {
   it.each(GRAPH_METRICS.map((row) => [row.name, row]))("%s follows the conventions", (_name, row) => {
     expect(row.name).toMatch(/^partner_security_[a-z0-9]+(_[a-z0-9]+)*$/);
     expect(row.name).not.toMatch(/^partner_security_exporter_/);
-    expect(row.name).not.toMatch(/_total$/);
+    expect(row.type).toBe("gauge");
+  });
+
+  it.each(SELF_ROWS.map((row) => [row.name, row]))("%s follows the conventions", (_name, row) => {
+    expect(row.name).toMatch(/^partner_security_exporter_[a-z0-9]+(_[a-z0-9]+)*$/);
+  });
+
+  it.each(ALL_METRICS.map((row) => [row.name, row]))("%s has HELP, a source, its unit and no label a target uses", (_name, row) => {
     expect(row.help.trim().length).toBeGreaterThan(10);
     expect(row.source.length).toBeGreaterThan(0);
+    expect(row.name.endsWith("_total")).toBe(row.type === "counter");
     if (row.unit) expect(row.name.endsWith(`_${row.unit}`)).toBe(true);
-    if (/timestamp|time/.test(row.name)) expect(row.unit).toBe("seconds");
+    if (/timestamp|_time_|duration/.test(row.name)) expect(row.unit).toBe("seconds");
+    if (row.name.endsWith("_info")) expect(row.help).toMatch(/Always 1\./);
     // Label names that Prometheus target labels use would be renamed on ingestion.
-    for (const label of row.labelNames) expect(["job", "instance", "customer", "tenant"]).not.toContain(label);
+    for (const label of row.labelNames) expect(["job", "instance", "customer", "tenant", "le", "quantile"]).not.toContain(label);
   });
 
-  it("has unique names", () => {
-    expect(new Set(GRAPH_METRICS.map((row) => row.name)).size).toBe(GRAPH_METRICS.length);
-  });
-
-  it("gives every exporter metric a HELP text and the prefix", async () => {
-    const self = createSelfMetrics({ version: "0", revision: "x" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
-    for (const metric of await self.registries.text.getMetricsAsJSON()) {
-      expect(metric.help.length, metric.name).toBeGreaterThan(5);
-      expect(metric.name).toMatch(/^(partner_security_exporter_|process_|nodejs_)/);
-      if (String(metric.type) !== "counter") expect(metric.name, metric.name).not.toMatch(/_total$/);
-    }
+  it("has unique names across the Graph-derived and the exporter's own metrics", () => {
+    expect(new Set(ALL_METRICS.map((row) => row.name)).size).toBe(ALL_METRICS.length);
   });
 });
 
-describe("docs/metrics.md", () => {
-  it("lists every Graph-derived metric with its labels", () => {
-    for (const row of GRAPH_METRICS) {
-      expect(DOCS, row.name).toContain(`\`${row.name}\``);
-      for (const label of row.labelNames) expect(DOCS, `${row.name} ${label}`).toContain(label);
+describe("the labels of every sample are its row's labelNames", () => {
+  it("for every Graph-derived metric and the snapshot generation, each with samples from the fixtures", async () => {
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", generation: 1 });
+    const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+    for (const row of [SNAPSHOT_GENERATION, ...GRAPH_METRICS]) {
+      const keys = labelKeysOf(text, row.name);
+      expect(keys.length, `${row.name} has samples in the fixtures`).toBeGreaterThan(0);
+      for (const sample of keys) expect(sample, row.name).toEqual(row.labelNames);
     }
   });
 
-  it("lists every exporter metric", async () => {
-    for (const name of await selfMetricNames()) {
-      if (/^(process_|nodejs_)/.test(name)) continue;
-      expect(DOCS, name).toContain(`\`${name}\``);
+  it("for every metric of the exporter's own, registered under its row's name and type", async () => {
+    const self = exerciseSelfMetrics();
+    const registered = new Map((await self.registries.text.getMetricsAsJSON()).map((metric) => [metric.name, metric]));
+    for (const row of Object.values(SELF_METRICS)) {
+      const metric = registered.get(row.name);
+      expect(metric, row.name).toBeDefined();
+      expect(String(metric?.type), row.name).toBe(row.type);
+      expect(metric?.help).toBe(row.help);
+      const allowed = row.type === "histogram" ? [...row.labelNames, "le"] : row.labelNames;
+      const values = metric?.values ?? [];
+      expect(values.length, `${row.name} has samples once exercised`).toBeGreaterThan(0);
+      for (const value of values) for (const key of Object.keys(value.labels)) expect(allowed, `${row.name} ${key}`).toContain(key);
     }
-    expect(DOCS).toContain("`process_*`");
-    expect(DOCS).toContain("`nodejs_*`");
   });
 });
