@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import express from "express";
 import helmet from "helmet";
-import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 import type { Exposition } from "../metrics/exposition.js";
 import type { ExpositionFormat } from "../metrics/render.js";
@@ -42,124 +42,120 @@ function failed(logger: Logger, response: ServerResponse, error: unknown): void 
   response.end(body);
 }
 
-/** Answers a scrape: the prepared bytes, written as they are held, after basic auth if configured. */
-function scrapeHandler(options: AppOptions): (request: IncomingMessage, response: ServerResponse) => void {
-  const authorize = options.access ? options.access.authorize.bind(options.access) : () => Promise.resolve(true);
-  return function scrape(request, response) {
-    authorize(request)
-      .then((allowed) => {
-        if (!allowed) {
-          denyUnauthorized(response);
-          return;
-        }
-        return options.getExposition(negotiateFormat(request.headers.accept), acceptsGzip(request)).then((exposition) => {
-          response.writeHead(200, {
-            "Content-Type": exposition.contentType,
-            "Content-Length": exposition.length,
-            Vary: "Accept, Accept-Encoding",
-            ...(exposition.gzip ? { "Content-Encoding": "gzip" } : {}),
-          });
-          if (request.method === "HEAD") {
-            response.end();
-            return;
-          }
-          // Corked, the chunks of a large body (hundreds at 100,000 tenants) go out in a few writev
-          // calls instead of one write each.
-          const last = exposition.chunks.length - 1;
-          response.cork();
-          for (let index = 0; index < last; index++) response.write(exposition.chunks[index]);
-          response.end(exposition.chunks[last]);
-        });
-      })
-      .catch((error: unknown) => failed(options.logger, response, error));
+/** Answers a scrape: the prepared bytes, written as they are held. */
+function scrapeHandler(options: AppOptions): Handler {
+  return async function scrape(request, response) {
+    const exposition = await options.getExposition(negotiateFormat(request.headers.accept), acceptsGzip(request));
+    response.writeHead(200, {
+      "Content-Type": exposition.contentType,
+      "Content-Length": exposition.length,
+      Vary: "Accept, Accept-Encoding",
+      ...(exposition.gzip ? { "Content-Encoding": "gzip" } : {}),
+    });
+    if (request.method === "HEAD") {
+      response.end();
+      return;
+    }
+    // Corked, the chunks of a large body (hundreds at 100,000 tenants) go out in a few writev
+    // calls instead of one write each.
+    const last = exposition.chunks.length - 1;
+    response.cork();
+    for (let index = 0; index < last; index++) response.write(exposition.chunks[index]);
+    response.end(exposition.chunks[last]);
   };
 }
 
-/** The path of an origin-form request target, without its query. */
-function pathOf(url: string | undefined): string | undefined {
+type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+interface Route {
+  readonly path: string;
+  /** Behind the web config's basic auth; the probes stay open for the kubelet. */
+  readonly authenticated: boolean;
+  /**
+   * Answered on node:http before Express: Express's per-request work cost more than sending the
+   * prepared bytes of a scrape (docs/performance.md, optimisation 6).
+   */
+  readonly beforeExpress?: boolean;
+  readonly handle: Handler;
+}
+
+/** The path of an origin-form request target, without its query, as Express matches it: any case, an optional trailing slash. */
+function routePath(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
-  const query = url.indexOf("?");
-  return query < 0 ? url : url.slice(0, query);
+  const end = url.search(/[?#]/);
+  const path = (end === -1 ? url : url.slice(0, end)).toLowerCase();
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+function sendText(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers });
+  response.end(body);
 }
 
 /**
- * The HTTP layer: serves bytes the poller prepared and never talks to Graph. A scrape of the
- * metrics path is answered before Express sees it (Express's per-request work cost more than
- * sending the prepared bytes; see docs/performance.md); Express serves everything else, including
- * the metrics path spelt another way, with the same handler.
+ * The HTTP layer: serves bytes the poller prepared and never talks to Graph. One route table; one
+ * dispatcher applies the web config's headers, the method check and basic auth to every route, and
+ * hands each route to Express except the one declared `beforeExpress`.
  */
 export function createApp(options: AppOptions): RequestListener {
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("etag", false);
-  const landingHtml = renderLanding(options.landing);
   const { access, metricsPath } = options;
-  const scrape = scrapeHandler(options);
-  const authenticate: RequestHandler = (request, response, next) => {
-    if (!access) {
-      next();
-      return;
-    }
-    access.authorize(request).then((allowed) => (allowed ? next() : denyUnauthorized(response)), next);
-  };
-
+  const landingHtml = renderLanding(options.landing);
   // Security headers belong to the one HTML page; a scrape only serves bytes.
   const securityHeaders = helmet({
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: false,
   });
-  if (access) {
-    app.use(function webConfigHeaders(_request, response, next) {
-      access.applyHeaders(response);
-      next();
-    });
+  const routes: readonly Route[] = [
+    { path: metricsPath, authenticated: true, beforeExpress: true, handle: scrapeHandler(options) },
+    { path: "/healthz", authenticated: false, handle: (_request, response) => sendText(response, 200, "ok\n") },
+    {
+      path: "/readyz",
+      authenticated: false,
+      handle: (_request, response) => (options.isReady() ? sendText(response, 200, "ready\n") : sendText(response, 503, "waiting for the first refresh\n")),
+    },
+    {
+      path: "/",
+      authenticated: true,
+      handle: (request, response) =>
+        securityHeaders(request, response, () => {
+          response.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(landingHtml) });
+          response.end(landingHtml);
+        }),
+    },
+  ];
+
+  function serve(route: Route, request: IncomingMessage, response: ServerResponse): void {
+    const allowed = route.authenticated && access ? access.authorize(request) : Promise.resolve(true);
+    allowed
+      .then((ok) => (ok ? route.handle(request, response) : denyUnauthorized(response)))
+      .catch((error: unknown) => failed(options.logger, response, error));
   }
 
-  app.use(function onlyGetAndHead(request, response, next) {
-    if (request.method === "GET" || request.method === "HEAD") {
-      next();
-      return;
-    }
-    response.status(405).set("Allow", "GET, HEAD").type("text/plain").send("method not allowed\n");
-  });
-
-  app.get(metricsPath, function metrics(request, response) {
-    scrape(request, response);
-  });
-
-  app.get("/healthz", function healthz(_request, response) {
-    response.type("text/plain").send("ok\n");
-  });
-
-  app.get("/readyz", function readyz(_request, response) {
-    const ready = options.isReady();
-    response.status(ready ? 200 : 503).type("text/plain").send(ready ? "ready\n" : "waiting for the first refresh\n");
-  });
-
-  app.get("/", authenticate, securityHeaders, function landing(request, response, next) {
-    // Express treats "/" as a prefix-insensitive exact route already, but not "//".
-    if (request.path !== "/") {
-      next();
-      return;
-    }
-    response.type("html").send(landingHtml);
-  });
-
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  for (const route of routes) {
+    if (route.beforeExpress) continue;
+    // "strict" would tell "/" from "//"; Express is not strict, so the landing route is "/" exactly.
+    app.get(route.path, (request, response, next) => (route.path === "/" && request.path !== "/" ? next() : serve(route, request, response)));
+  }
   app.use(function notFound(_request, response) {
-    response.status(404).type("text/plain").send("not found\n");
+    sendText(response, 404, "not found\n");
   });
-
   const onError: ErrorRequestHandler = function onError(error: unknown, _request, response, _next) {
     failed(options.logger, response, error);
   };
   app.use(onError);
 
-  return function route(request, response) {
-    if ((request.method === "GET" || request.method === "HEAD") && pathOf(request.url) === metricsPath) {
-      access?.applyHeaders(response);
-      scrape(request, response);
+  const fastRoutes = new Map(routes.filter((route) => route.beforeExpress).map((route) => [routePath(route.path), route]));
+  return function dispatch(request, response) {
+    access?.applyHeaders(response);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      sendText(response, 405, "method not allowed\n", { Allow: "GET, HEAD" });
       return;
     }
-    app(request, response);
+    const fast = fastRoutes.get(routePath(request.url));
+    if (fast) serve(fast, request, response);
+    else app(request, response);
   };
 }
