@@ -114,7 +114,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       const kept = cache.current() !== undefined;
       logger.error(
         { reason, error: errorSummary(outcome.error), keptSnapshot: kept },
-        kept ? "refresh failed; serving the last good data" : "refresh failed; no Graph data to serve yet (only the exporter's own metrics)",
+        kept ? "refresh failed; serving the last good data" : "refresh failed; no Graph data to serve yet (only the exporter's self-metrics)",
       );
     },
     onSkipped: () => {

@@ -4,7 +4,7 @@ export type MetricType = "gauge" | "counter" | "histogram";
 /**
  * What a metric promises its users: name, type, labels and where its value comes from. Every
  * metric the exporter serves is a row of one of the tables built on this (the Graph-derived rows
- * in graph-metrics.ts, the exporter's own in self-metric-table.ts), and docs/metrics.md and the
+ * in graph-metrics.ts, the self-metrics in self-metric-table.ts), and docs/metrics.md and the
  * end-to-end contract test are made from those tables.
  */
 export interface MetricContract {

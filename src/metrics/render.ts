@@ -16,7 +16,7 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, PrometheusContentT
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
 };
 
-/** A registry that renders in the given format (the exporter's own metrics). */
+/** A registry that renders in the given format (the self-metrics). */
 export function createRegistry(format: ExpositionFormat): Registry<RegistryContentType> {
   const registry = new Registry<RegistryContentType>();
   registry.setContentType(CONTENT_TYPES[format]);
@@ -26,7 +26,7 @@ export function createRegistry(format: ExpositionFormat): Registry<RegistryConte
 /**
  * The Graph-derived part in one format, as chunks to send in order, plain and as the start of a
  * gzip stream: raw deflate ending in a sync flush (byte aligned, not final) and the CRC-32 of the
- * plain bytes, so a scrape that wants gzip compresses only the small live part that follows and
+ * plain bytes, so a scrape that wants gzip compresses only the small self-metrics part that follows and
  * still sends one gzip member. Every Graph-derived family is a gauge, whose lines are the same in
  * both formats, and no blank line separates families (as Prometheus's own text encoder writes
  * them), so both formats share one rendering: one deflate and one CRC per refresh, not two.
@@ -101,7 +101,7 @@ function labelWriter(labelNames: readonly string[]): (sample: Sample) => string 
 
 /**
  * Runs of chunks deflated on their own, each ending in a sync flush (byte aligned, not final): one
- * after another they are one valid raw deflate stream, as the live part that a scrape appends is. A
+ * after another they are one valid raw deflate stream, as the self-metrics part that a scrape appends is. A
  * run is at least 64 KB (small families' chunks go together), so little is lost to the window
  * restarting (about 1% at 10,000 tenants), and the work runs on the rendering thread (the refresh
  * thread) a run at a time between yields, rather than on libuv's thread pool.

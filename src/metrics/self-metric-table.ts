@@ -1,7 +1,7 @@
 import { REFRESH_FAILURE_REASONS } from "../graph/snapshot.js";
 import type { MetricContract } from "./contract.js";
 
-/** One of the exporter's own metrics; a histogram has its buckets. */
+/** One of the self-metrics (the exporter's metrics about itself); a histogram has its buckets. */
 export interface SelfMetricRow extends MetricContract {
   readonly buckets?: readonly number[];
 }
@@ -10,7 +10,7 @@ const PREFIX = "partner_security_exporter_";
 
 /**
  * The number of the refresh whose data an exposition carries: rendered with the Graph-derived part
- * (so every scrape shows the one snapshot it came from), not with the live metrics below.
+ * (so every scrape shows the one snapshot it came from), not with the self-metrics below.
  */
 export const SNAPSHOT_GENERATION: SelfMetricRow = {
   name: `${PREFIX}snapshot_generation`,
@@ -20,7 +20,7 @@ export const SNAPSHOT_GENERATION: SelfMetricRow = {
   source: "the exporter: successful refreshes since start",
 };
 
-/** The exporter's own metrics, rendered live on every scrape, in exposition order. */
+/** The self-metrics, rendered at scrape time (at most once a second), in exposition order. */
 export const SELF_METRICS = {
   refreshInterval: {
     name: `${PREFIX}refresh_interval_seconds`,

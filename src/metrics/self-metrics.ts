@@ -28,7 +28,7 @@ export type RefreshResult = { readonly seconds: number; readonly finishedAt: num
   | { readonly ok: false; readonly reason: RefreshFailureReason }
 );
 
-/** The exporter's own metrics: live, on registries that live as long as the process. */
+/** The self-metrics: the exporter's metrics about itself, on registries that last as long as the process and rendered at scrape time. */
 export interface SelfMetrics {
   readonly registries: Readonly<Record<ExpositionFormat, Registry<RegistryContentType>>>;
   /** Rises with every update, so a rendering can tell whether it is still current. */

@@ -13,7 +13,7 @@ export interface PublishingRefreshOptions {
 
 /**
  * The refresh the poller runs: one refresh, then its bytes published in one step, the exporter's
- * own metrics set from it and the outcome logged. A validation warning is logged the first time it
+ * self-metrics set from it and the outcome logged. A validation warning is logged the first time it
  * is seen in the process's life, not on every refresh (the metric counts every refresh's).
  */
 export function createPublishingRefresh(options: PublishingRefreshOptions): (signal: AbortSignal) => Promise<void> {

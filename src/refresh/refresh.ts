@@ -14,7 +14,7 @@ export interface RefreshSettings {
   readonly refreshInterval: string;
 }
 
-/** One successful refresh: the rendered exposition and what the exporter's own metrics report of it. */
+/** One successful refresh: the rendered exposition and what the self-metrics report of it. */
 export interface RefreshResult {
   readonly rendered: RenderedSnapshot;
   readonly available: Readonly<Record<Endpoint, boolean>>;

@@ -42,7 +42,7 @@ describe("createExpositionCache", () => {
     expect(zipped.readUInt32LE(zipped.length - 4)).toBe(inflated.length);
   });
 
-  it("gzips the exporter's own metrics alone when there is no snapshot yet", async () => {
+  it("gzips the self-metrics alone when there is no snapshot yet", async () => {
     const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
     const gzip = expositionBody(await createExpositionCache(self).expose("text", true));
     expect(gunzipSync(gzip).toString("utf8")).toContain("partner_security_exporter_build_info");
@@ -59,7 +59,7 @@ describe("createExpositionCache", () => {
     expect(expositionBody(await cache.expose("text", false)).toString("utf8")).toMatch(/^# TYPE partner_security_exporter_refreshes_total counter$/m);
   });
 
-  it("renders its own metrics at most once a second, but at once after anything it records changes", async () => {
+  it("renders the self-metrics at most once a second, but at once after anything it records changes", async () => {
     const { self, cache } = await cacheWithSnapshot();
     let renders = 0;
     const render = self.registries.text.metrics.bind(self.registries.text);
@@ -75,7 +75,7 @@ describe("createExpositionCache", () => {
     expect(sampleValue(after, "partner_security_exporter_refresh_success")).toBe(0);
   });
 
-  it("sends a new refresh at once, even while its own metrics are still cached", async () => {
+  it("sends a new refresh at once, even while the self-metrics are still cached", async () => {
     const { cache } = await cacheWithSnapshot();
     const first = await cache.expose("text", true);
     expect(await cache.expose("text", true)).toBe(first);
@@ -85,7 +85,7 @@ describe("createExpositionCache", () => {
     expect(sampleValue(text, "partner_security_score")).toBe(42);
   });
 
-  it("drops the Graph-derived part and keeps its own metrics", async () => {
+  it("drops the Graph-derived part and keeps the self-metrics", async () => {
     const { cache } = await cacheWithSnapshot();
     cache.drop();
     const text = expositionBody(await cache.expose("text", false)).toString("utf8");

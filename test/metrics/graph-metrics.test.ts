@@ -53,7 +53,7 @@ describe("the metric tables", () => {
     for (const label of row.labelNames) expect(["job", "instance", "customer", "tenant", "le", "quantile"]).not.toContain(label);
   });
 
-  it("has unique names across the Graph-derived and the exporter's own metrics", () => {
+  it("has unique names across the Graph-derived metrics and the self-metrics", () => {
     expect(new Set(ALL_METRICS.map((row) => row.name)).size).toBe(ALL_METRICS.length);
   });
 });
@@ -69,7 +69,7 @@ describe("the labels of every sample are its row's labelNames", () => {
     }
   });
 
-  it("for every metric of the exporter's own, registered under its row's name and type", async () => {
+  it("for every self-metric, registered under its row's name and type", async () => {
     const self = exerciseSelfMetrics();
     const registered = new Map((await self.registries.text.getMetricsAsJSON()).map((metric) => [metric.name, metric]));
     for (const row of Object.values(SELF_METRICS)) {

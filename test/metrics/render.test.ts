@@ -35,7 +35,7 @@ describe("renderSnapshot", () => {
     const plain = Buffer.concat(body.chunks);
     expect(body.length).toBe(plain.length);
     expect(body.crc).toBe(crc32(plain));
-    // Not final: the live part of a scrape ends the stream.
+    // Not final: the self-metrics part of a scrape ends the stream.
     expect(inflateRawSync(body.deflated, { finishFlush: constants.Z_SYNC_FLUSH }).equals(plain)).toBe(true);
   });
 

@@ -13,7 +13,7 @@ import { createApp, negotiateFormat } from "../../src/server/app.js";
 
 let server: Server | undefined;
 
-/** An exposition held in several chunks, as the cache holds the Graph part and the live part. */
+/** An exposition held in several chunks, as the cache holds the Graph part and the self-metrics. */
 function exposition(text: string, contentType = "text/plain"): Exposition {
   const whole = Buffer.from(text);
   const chunks = [whole.subarray(0, 3), whole.subarray(3, 5), whole.subarray(5)];
