@@ -9,6 +9,7 @@ import { ConfigError, SETTINGS, describeConfig, loadConfig } from "./config.js";
 import type { Flags } from "./config.js";
 import { createLogger } from "./log.js";
 import { startExporter } from "./main.js";
+import { exporterEnvFor } from "./simulator/exporter-env.js";
 import type { startSimulator } from "./simulator/simulator.js";
 import { readBuildInfo } from "./version.js";
 
@@ -131,14 +132,10 @@ async function demo(options: { listenAddress: string; tenants: number; refreshIn
     env: {
       ...process.env,
       NODE_EXTRA_CA_CERTS: caFile,
-      PSE_GRAPH_BASE_URL: simulator.url,
+      ...exporterEnvFor(simulator, { tenantId: "demo-tenant", clientId: "demo-client", clientSecret: "demo-secret" }),
       PSE_LISTEN_ADDRESS: options.listenAddress,
       PSE_REFRESH_INTERVAL: options.refreshInterval,
       PSE_LOG_FORMAT: "pretty",
-      AZURE_AUTHORITY_HOST: simulator.authorityHost,
-      AZURE_TENANT_ID: "demo-tenant",
-      AZURE_CLIENT_ID: "demo-client",
-      AZURE_CLIENT_SECRET: "demo-secret",
     },
   });
   const stop = async (): Promise<void> => {

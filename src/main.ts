@@ -8,14 +8,18 @@ import { failureReason } from "./graph/failure-reason.js";
 import { createExpositionCache } from "./metrics/exposition.js";
 import type { ExpositionCache } from "./metrics/exposition.js";
 import { createSelfMetrics } from "./metrics/self-metrics.js";
-import type { BuildInfo } from "./metrics/self-metrics.js";
+import type { BuildInfo, SelfMetrics } from "./metrics/self-metrics.js";
 import { createPoller } from "./poller/poller.js";
-import type { Poller } from "./poller/poller.js";
+import type { Poller, RefreshOutcome } from "./poller/poller.js";
 import { createPublishingRefresh } from "./refresh/publish.js";
+import type { RefreshResult } from "./refresh/refresh.js";
 import { createRefreshWorker } from "./refresh/refresh-worker.js";
+import type { RefreshWorker } from "./refresh/refresh-worker.js";
 import { createAccessControl } from "./server/access.js";
 import { createApp } from "./server/app.js";
 import { createExporterServer } from "./server/http-server.js";
+import type { ExporterServer } from "./server/http-server.js";
+import type { LandingPage } from "./server/landing.js";
 import { watchWebConfig } from "./server/web-config-watch.js";
 import { readBuildInfo } from "./version.js";
 
@@ -61,20 +65,12 @@ function errorSummary(error: unknown): Record<string, unknown> {
   return fields;
 }
 
-/** The composition root: config → credential → Graph client → poller → cache → HTTP server. */
-export async function startExporter(options: ExporterOptions): Promise<RunningExporter> {
-  const { config, logger } = options;
-  const build = options.build ?? readBuildInfo();
-  const self = createSelfMetrics(build, {
-    refreshIntervalSeconds: config.refreshIntervalMs / 1000,
-    maxStalenessSeconds: config.maxStalenessMs / 1000,
-    customerSeries: config.customerSeries,
-  });
-  const cache = createExpositionCache(self);
+/** The Graph client's hooks: the self-metrics of every request, and the partner tenant once a managed identity's token names it. */
+function graphObserver(config: Config, self: SelfMetrics, logger: Logger): GraphObserver {
   // The configured tenant when there is one; a managed identity's is learnt from its first token.
   let partnerKnown = config.credential.kind !== "managed-identity";
   if (config.credential.kind !== "managed-identity") self.partnerTenant(config.credential.tenantId);
-  const observer: GraphObserver = {
+  return {
     onAttempt: (event) => self.graphAttempt(event),
     onRetry: ({ endpoint, error, delayMs }) => {
       self.graphRetry({ endpoint });
@@ -87,36 +83,55 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       logger.info({ partnerTenantId: tenantId }, "partner tenant read from the managed identity's token");
     },
   };
+}
+
+/**
+ * Where refreshes run: the refresh thread. A credential or fetch a test injects is a function,
+ * which cannot cross into a thread: such a refresh runs on this one.
+ */
+async function refreshRunner(options: ExporterOptions, observer: GraphObserver): Promise<{ worker: RefreshWorker | undefined; runRefresh: (signal: AbortSignal) => Promise<RefreshResult> }> {
+  const { config } = options;
   const settings = { maxPages: config.maxPages, customerSeries: config.customerSeries, refreshInterval: formatDuration(config.refreshIntervalMs) };
-  const graphSettings = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
-  // A credential or fetch a test injects is a function, which cannot cross into a thread: such a
-  // refresh runs on this one. Otherwise the refresh never runs where scrapes are served.
+  const graph = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
+  if (!options.credential && !options.fetch) {
+    const worker = createRefreshWorker({ settings: { graph, refresh: settings }, observer });
+    return { worker, runRefresh: (signal) => worker.refresh(signal) };
+  }
   const injected = { ...(options.credential ? { credential: options.credential } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) };
-  const worker = options.credential || options.fetch ? undefined : createRefreshWorker({ settings: { graph: graphSettings, refresh: settings }, observer });
-  const runRefresh = worker
-    ? (signal: AbortSignal) => worker.refresh(signal)
-    : (await import("./refresh/refresh-here.js")).createRefreshHere({ graph: graphSettings, refresh: settings, observer, injected });
-  const poller = createPoller({
-    refresh: createPublishingRefresh({ run: runRefresh, cache, self, logger }),
+  const { createRefreshHere } = await import("./refresh/refresh-here.js");
+  return { worker: undefined, runRefresh: createRefreshHere({ graph, refresh: settings, observer, injected }) };
+}
+
+/** Logs and counts each refresh's outcome; a failure says whether the last good data is still served. */
+function outcomeReporter(self: SelfMetrics, cache: ExpositionCache, logger: Logger): (outcome: RefreshOutcome) => void {
+  return (outcome) => {
+    const timing = { seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt };
+    if (outcome.ok) {
+      self.refreshFinished({ ok: true, ...timing });
+      return;
+    }
+    const reason = failureReason(outcome.error);
+    self.refreshFinished({ ok: false, reason, ...timing });
+    const kept = cache.current() !== undefined;
+    logger.error(
+      { reason, error: errorSummary(outcome.error), keptSnapshot: kept },
+      kept ? "refresh failed; serving the last good data" : "refresh failed; no Graph data to serve yet (only the exporter's self-metrics)",
+    );
+  };
+}
+
+/** The schedule of refreshes, each published, counted and logged. */
+function refreshPoller(options: ExporterOptions, parts: { self: SelfMetrics; cache: ExpositionCache; run: (signal: AbortSignal) => Promise<RefreshResult> }): Poller {
+  const { config, logger } = options;
+  const { self, cache } = parts;
+  return createPoller({
+    refresh: createPublishingRefresh({ run: parts.run, cache, self, logger }),
     intervalMs: config.refreshIntervalMs,
     // Well inside the interval, so a slow refresh never collides with the next tick.
     deadlineMs: options.deadlineMs ?? Math.floor(config.refreshIntervalMs / 2),
     maxStalenessMs: config.maxStalenessMs,
     jitter: () => Math.random() * Math.min(config.refreshIntervalMs * 0.1, 30_000),
-    onOutcome: (outcome) => {
-      const timing = { seconds: (outcome.finishedAt - outcome.startedAt) / 1000, finishedAt: outcome.finishedAt };
-      if (outcome.ok) {
-        self.refreshFinished({ ok: true, ...timing });
-        return;
-      }
-      const reason = failureReason(outcome.error);
-      self.refreshFinished({ ok: false, reason, ...timing });
-      const kept = cache.current() !== undefined;
-      logger.error(
-        { reason, error: errorSummary(outcome.error), keptSnapshot: kept },
-        kept ? "refresh failed; serving the last good data" : "refresh failed; no Graph data to serve yet (only the exporter's self-metrics)",
-      );
-    },
+    onOutcome: outcomeReporter(self, cache, logger),
     onSkipped: () => {
       self.refreshSkipped();
       logger.warn("refresh skipped: the previous one is still running");
@@ -127,6 +142,48 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
       logger.error({ maxStaleness: formatDuration(config.maxStalenessMs) }, "no successful refresh within the max staleness; Graph-derived series dropped");
     },
   });
+}
+
+function landingPage(config: Config, build: BuildInfo): LandingPage {
+  return {
+    name: "partner-security-exporter",
+    version: build.version,
+    links: [
+      { href: config.metricsPath, text: "Metrics" },
+      { href: "/healthz", text: "Health" },
+      { href: "/readyz", text: "Readiness" },
+    ],
+  };
+}
+
+/** Listens where the config says; resolves with the URL it serves, or rejects (the port in use). */
+async function listen(exporterServer: ExporterServer, config: Config): Promise<string> {
+  const { server } = exporterServer;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `${exporterServer.tls ? "https" : "http"}://${host}:${address.port}`;
+}
+
+/** The composition root: config → credential → Graph client → poller → cache → HTTP server. */
+export async function startExporter(options: ExporterOptions): Promise<RunningExporter> {
+  const { config, logger } = options;
+  const build = options.build ?? readBuildInfo();
+  const self = createSelfMetrics(build, {
+    refreshIntervalSeconds: config.refreshIntervalMs / 1000,
+    maxStalenessSeconds: config.maxStalenessMs / 1000,
+    customerSeries: config.customerSeries,
+  });
+  const cache = createExpositionCache(self);
+  const observer = graphObserver(config, self, logger);
+  const { worker, runRefresh } = await refreshRunner(options, observer);
+  const poller = refreshPoller(options, { self, cache, run: runRefresh });
 
   let ready = false;
   void poller.firstRefresh.then(() => {
@@ -138,29 +195,12 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     metricsPath: config.metricsPath,
     getExposition: (format, gzip) => cache.expose(format, gzip),
     isReady: () => ready,
-    landing: {
-      name: "partner-security-exporter",
-      version: build.version,
-      links: [
-        { href: config.metricsPath, text: "Metrics" },
-        { href: "/healthz", text: "Health" },
-        { href: "/readyz", text: "Readiness" },
-      ],
-    },
+    landing: landingPage(config, build),
     logger,
   });
   const exporterServer = createExporterServer(app, config.webConfig?.tls);
   const { server } = exporterServer;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `${exporterServer.tls ? "https" : "http"}://${host}:${address.port}`;
+  const url = await listen(exporterServer, config);
   logger.info({ url, metricsPath: config.metricsPath, config: describeConfig(config) }, "listening");
   poller.start();
 

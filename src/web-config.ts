@@ -91,6 +91,66 @@ export function fingerprintFiles(files: readonly string[]): string {
   );
 }
 
+type ParsedWebConfig = NonNullable<z.infer<typeof schema>>;
+type ReadReferenced = (key: string, file: string) => Buffer;
+
+/** The YAML, validated against the schema: an error names the key. */
+function parseWebConfig(path: string, text: string): ParsedWebConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    return refuseWebConfig(path, "yaml", (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "invalid YAML", error);
+  }
+  const result = schema.safeParse(raw ?? null);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const keys = issue && issue.code === "unrecognized_keys" ? [...issue.path, ...issue.keys] : (issue?.path ?? []);
+    return refuseWebConfig(path, keys.join(".") || "file", issue?.code === "unrecognized_keys" ? "unknown key" : (issue?.message ?? "invalid"));
+  }
+  return result.data ?? {};
+}
+
+function basicAuthUsers(path: string, config: ParsedWebConfig): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const [user, hash] of Object.entries(config.basic_auth_users ?? {})) {
+    if (!BCRYPT_HASH.test(hash)) refuseWebConfig(path, `basic_auth_users.${user}`, "is not a bcrypt hash (generate one with htpasswd -nBC 10 \"\" | tr -d ':\\n')");
+    users.set(user, hash);
+  }
+  return users;
+}
+
+function responseHeaders(path: string, config: ParsedWebConfig): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.http_server_config?.headers ?? {})) {
+    const allowed = ALLOWED_HEADERS.find((header) => header.toLowerCase() === name.toLowerCase());
+    if (!allowed) refuseWebConfig(path, `http_server_config.headers.${name}`, `cannot be set (allowed: ${ALLOWED_HEADERS.join(", ")})`);
+    headers[allowed] = value;
+  }
+  return headers;
+}
+
+function tlsSettings(path: string, config: ParsedWebConfig, readReferenced: ReadReferenced): TlsSettings | undefined {
+  const server = config.tls_server_config;
+  if (!server) return undefined;
+  const verifies = server.client_auth_type === "VerifyClientCertIfGiven" || server.client_auth_type === "RequireAndVerifyClientCert";
+  if (verifies && !server.client_ca_file) refuseWebConfig(path, "tls_server_config.client_ca_file", `is required with client_auth_type ${server.client_auth_type}`);
+  const tls: TlsSettings = {
+    cert: readReferenced("tls_server_config.cert_file", server.cert_file),
+    key: readReferenced("tls_server_config.key_file", server.key_file),
+    ca: server.client_ca_file ? readReferenced("tls_server_config.client_ca_file", server.client_ca_file) : undefined,
+    clientAuth: server.client_auth_type,
+    minVersion: TLS_VERSIONS[server.min_version],
+    maxVersion: server.max_version ? TLS_VERSIONS[server.max_version] : undefined,
+  };
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
+  } catch (error) {
+    refuseWebConfig(path, "tls_server_config.cert_file", `certificate and key do not load: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  return tls;
+}
+
 /**
  * Reads an exporter-toolkit web config file (the format Prometheus' own exporters use).
  * Throws a ConfigError naming the file and the offending key.
@@ -113,50 +173,10 @@ export function loadWebConfig(path: string): WebConfig {
       return refuseWebConfig(path, key, `cannot read "${file}" (${errorCode(error)})`, error);
     }
   }
-  const text = content.toString("utf8");
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    return refuseWebConfig(path, "yaml", (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "invalid YAML", error);
-  }
-  const result = schema.safeParse(raw ?? null);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const keys = issue && issue.code === "unrecognized_keys" ? [...issue.path, ...issue.keys] : (issue?.path ?? []);
-    return refuseWebConfig(path, keys.join(".") || "file", issue?.code === "unrecognized_keys" ? "unknown key" : (issue?.message ?? "invalid"));
-  }
-  const config = result.data ?? {};
-  const users = new Map<string, string>();
-  for (const [user, hash] of Object.entries(config.basic_auth_users ?? {})) {
-    if (!BCRYPT_HASH.test(hash)) refuseWebConfig(path, `basic_auth_users.${user}`, "is not a bcrypt hash (generate one with htpasswd -nBC 10 \"\" | tr -d ':\\n')");
-    users.set(user, hash);
-  }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(config.http_server_config?.headers ?? {})) {
-    const allowed = ALLOWED_HEADERS.find((header) => header.toLowerCase() === name.toLowerCase());
-    if (!allowed) refuseWebConfig(path, `http_server_config.headers.${name}`, `cannot be set (allowed: ${ALLOWED_HEADERS.join(", ")})`);
-    headers[allowed] = value;
-  }
-  let tls: TlsSettings | undefined;
-  const server = config.tls_server_config;
-  if (server) {
-    const verifies = server.client_auth_type === "VerifyClientCertIfGiven" || server.client_auth_type === "RequireAndVerifyClientCert";
-    if (verifies && !server.client_ca_file) refuseWebConfig(path, "tls_server_config.client_ca_file", `is required with client_auth_type ${server.client_auth_type}`);
-    tls = {
-      cert: readReferenced("tls_server_config.cert_file", server.cert_file),
-      key: readReferenced("tls_server_config.key_file", server.key_file),
-      ca: server.client_ca_file ? readReferenced("tls_server_config.client_ca_file", server.client_ca_file) : undefined,
-      clientAuth: server.client_auth_type,
-      minVersion: TLS_VERSIONS[server.min_version],
-      maxVersion: server.max_version ? TLS_VERSIONS[server.max_version] : undefined,
-    };
-    try {
-      createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
-    } catch (error) {
-      refuseWebConfig(path, "tls_server_config.cert_file", `certificate and key do not load: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-  }
+  const config = parseWebConfig(path, content.toString("utf8"));
+  const users = basicAuthUsers(path, config);
+  const headers = responseHeaders(path, config);
+  const tls = tlsSettings(path, config, readReferenced);
   return Object.freeze({
     path,
     tls,

@@ -4,6 +4,14 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { loadConfig } from "../src/config.js";
+import type { Flags } from "../src/config.js";
+import { startExporter } from "../src/main.js";
+import type { ExporterOptions, RunningExporter } from "../src/main.js";
+import { exporterEnvFor } from "../src/simulator/exporter-env.js";
+import type { SimulatedClient, SimulatorAddress } from "../src/simulator/exporter-env.js";
 import { startSimulator } from "../src/simulator/simulator.js";
 import type { Simulator, SimulatorOptions } from "../src/simulator/simulator.js";
 import type { TlsIdentity } from "../src/simulator/tls.js";
@@ -90,4 +98,30 @@ export function captureLogs(): { lines: string[]; stream: Writable } {
     },
   });
   return { lines, stream };
+}
+
+export interface TestExporterOptions extends Omit<ExporterOptions, "config" | "logger"> {
+  /** Flags on top of a listen address of 127.0.0.1:0 and a refresh interval of 1 h. */
+  readonly flags?: Flags;
+  /** The client secret credential; a tenant "partner" by default. */
+  readonly client?: Partial<SimulatedClient>;
+  /** Silent by default. */
+  readonly logger?: Logger;
+  /** Whether to resolve only once the first refresh has finished (default true). */
+  readonly awaitFirstRefresh?: boolean;
+}
+
+/** An exporter in this process against a simulator: how every integration and end-to-end test sets one up. */
+export async function startTestExporter(simulator: SimulatorAddress, options: TestExporterOptions = {}): Promise<RunningExporter> {
+  const { flags, client, logger, awaitFirstRefresh = true, ...seams } = options;
+  const env = exporterEnvFor(simulator, { tenantId: "partner", clientId: "client", clientSecret: "secret", ...client });
+  const config = loadConfig({ listenAddress: "127.0.0.1:0", refreshInterval: "1h", ...flags }, env);
+  const exporter = await startExporter({ config, logger: logger ?? pino({ level: "silent" }), ...seams });
+  if (awaitFirstRefresh) await exporter.poller.firstRefresh;
+  return exporter;
+}
+
+/** The Graph-derived lines of an exposition: what "the snapshot" looks like to Prometheus. */
+export function graphPart(exposition: string): string[] {
+  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_") && !line.startsWith("partner_security_exporter_"));
 }

@@ -69,6 +69,39 @@ function defineSelfMetrics(registry: Registry<RegistryContentType>, build: Build
   return instruments;
 }
 
+/** prom-client's process and Node.js metrics, without the gauges it names like counters. */
+function withDefaultMetrics(registry: Registry<RegistryContentType>): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters; the same counts stay available without the suffix.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
+}
+
+/** The series that exist from the start, so rules see a 0 before the first event rather than no series. */
+function startAtZero(set: Instruments): void {
+  for (const endpoint of ENDPOINTS) {
+    set.retries.inc({ endpoint }, 0);
+    // Throttling is alerted on with increase(): a series that exists before the first 429 counts it.
+    set.requests.inc({ endpoint, code: "429" }, 0);
+  }
+  set.refreshes.inc({ result: "success" }, 0);
+  for (const reason of REFRESH_FAILURE_REASONS) {
+    set.refreshes.inc({ result: "failure", reason }, 0);
+    set.failureReason.set({ reason }, 0);
+  }
+  set.consecutiveFailures.set(0);
+  set.partnerInfo.set({ partner_tenant_id: "" }, 1);
+}
+
+function recordRefresh(set: Instruments, result: RefreshResult, consecutiveFailures: number): void {
+  const failed = result.ok ? undefined : result.reason;
+  set.refreshSuccess.set(Number(result.ok));
+  set.refreshDuration.observe(result.seconds);
+  set.refreshes.inc(failed === undefined ? { result: "success" } : { result: "failure", reason: failed });
+  for (const reason of REFRESH_FAILURE_REASONS) set.failureReason.set({ reason }, Number(reason === failed));
+  set.consecutiveFailures.set(consecutiveFailures);
+  if (result.ok) set.lastSuccess.set(result.finishedAt / 1000);
+}
+
 /**
  * prom-client renames counters when it renders OpenMetrics, so each format gets its own
  * registry and its own metric objects; every update goes to both.
@@ -76,25 +109,8 @@ function defineSelfMetrics(registry: Registry<RegistryContentType>, build: Build
 export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings): SelfMetrics {
   const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
   const sets = [defineSelfMetrics(registries.text, build, settings), defineSelfMetrics(registries.openmetrics, build, settings)];
-  for (const registry of Object.values(registries)) {
-    collectDefaultMetrics({ register: registry });
-    // Gauges named like counters; the same counts stay available without the suffix.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
-  }
-  for (const set of sets) {
-    for (const endpoint of ENDPOINTS) {
-      set.retries.inc({ endpoint }, 0);
-      // Throttling is alerted on with increase(): a series that exists before the first 429 counts it.
-      set.requests.inc({ endpoint, code: "429" }, 0);
-    }
-    set.refreshes.inc({ result: "success" }, 0);
-    for (const reason of REFRESH_FAILURE_REASONS) {
-      set.refreshes.inc({ result: "failure", reason }, 0);
-      set.failureReason.set({ reason }, 0);
-    }
-    set.consecutiveFailures.set(0);
-    set.partnerInfo.set({ partner_tenant_id: "" }, 1);
-  }
+  for (const registry of Object.values(registries)) withDefaultMetrics(registry);
+  for (const set of sets) startAtZero(set);
   let version = 0;
   let partner = "";
   let consecutiveFailures = 0;
@@ -114,15 +130,7 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
     refreshFinished(result) {
       version++;
       consecutiveFailures = result.ok ? 0 : consecutiveFailures + 1;
-      const failed = result.ok ? undefined : result.reason;
-      for (const set of sets) {
-        set.refreshSuccess.set(Number(result.ok));
-        set.refreshDuration.observe(result.seconds);
-        set.refreshes.inc(failed === undefined ? { result: "success" } : { result: "failure", reason: failed });
-        for (const reason of REFRESH_FAILURE_REASONS) set.failureReason.set({ reason }, Number(reason === failed));
-        set.consecutiveFailures.set(consecutiveFailures);
-        if (result.ok) set.lastSuccess.set(result.finishedAt / 1000);
-      }
+      for (const set of sets) recordRefresh(set, result, consecutiveFailures);
     },
     refreshSkipped() {
       version++;

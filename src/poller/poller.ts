@@ -39,6 +39,50 @@ export interface Poller {
 /** The abort reason of stop(), told apart from the deadline's by identity. */
 const STOPPING = new Error("exporter stopping");
 
+/** Runs a callback so that its throwing can neither stop the schedule nor escape as an unhandled rejection. */
+function guard(onCallbackError: ((error: unknown) => void) | undefined): (callback: () => void) => void {
+  return (callback) => {
+    try {
+      callback();
+    } catch (error) {
+      try {
+        onCallbackError?.(error);
+      } catch {
+        // Nothing is left to report to; the schedule matters more than the report.
+      }
+    }
+  };
+}
+
+/** One refresh under the deadline: its outcome, never a rejection. */
+async function refreshUnderDeadline(options: PollerOptions, controller: AbortController, now: () => number): Promise<RefreshOutcome> {
+  // A TimeoutError, as AbortSignal.timeout() aborts with: the refresh's failure reason is then "timeout".
+  const deadline = setTimeout(() => controller.abort(new DOMException(`refresh deadline of ${options.deadlineMs / 1000}s reached`, "TimeoutError")), options.deadlineMs);
+  const startedAt = now();
+  try {
+    await options.refresh(controller.signal);
+    return { ok: true, startedAt, finishedAt: now() };
+  } catch (error) {
+    return { ok: false, error, startedAt, finishedAt: now() };
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+/** Calls `onStale` when `maxStalenessMs` pass without a successful refresh after one; never with 0. */
+function stalenessWatch(maxStalenessMs: number, onStale: () => void): { arm(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    arm() {
+      if (maxStalenessMs <= 0) return;
+      clearTimeout(timer);
+      timer = setTimeout(onStale, maxStalenessMs);
+      timer.unref();
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
 /** Schedules refreshes on a fixed cadence, never two at once, each under a deadline. */
 export function createPoller(options: PollerOptions): Poller {
   const now = options.now ?? Date.now;
@@ -46,49 +90,20 @@ export function createPoller(options: PollerOptions): Poller {
   let controller: AbortController | undefined;
   let interval: NodeJS.Timeout | undefined;
   let firstDelay: NodeJS.Timeout | undefined;
-  let staleTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let markFirst: () => void = () => undefined;
   const firstRefresh = new Promise<void>((resolve) => {
     markFirst = resolve;
   });
 
-  /** Runs a callback so that its throwing can neither stop the schedule nor escape as an unhandled rejection. */
-  function guarded(callback: () => void): void {
-    try {
-      callback();
-    } catch (error) {
-      try {
-        options.onCallbackError?.(error);
-      } catch {
-        // Nothing is left to report to; the schedule matters more than the report.
-      }
-    }
-  }
-
-  function armStaleness(): void {
-    if (options.maxStalenessMs <= 0) return;
-    clearTimeout(staleTimer);
-    staleTimer = setTimeout(() => guarded(() => options.onStale()), options.maxStalenessMs);
-    staleTimer.unref();
-  }
+  const guarded = guard((error) => options.onCallbackError?.(error));
+  const staleness = stalenessWatch(options.maxStalenessMs, () => guarded(() => options.onStale()));
 
   async function runOnce(): Promise<void> {
     controller = new AbortController();
     const { signal } = controller;
-    // A TimeoutError, as AbortSignal.timeout() aborts with: the refresh's failure reason is then "timeout".
-    const deadline = setTimeout(() => controller?.abort(new DOMException(`refresh deadline of ${options.deadlineMs / 1000}s reached`, "TimeoutError")), options.deadlineMs);
-    const startedAt = now();
-    let outcome: RefreshOutcome;
-    try {
-      await options.refresh(signal);
-      outcome = { ok: true, startedAt, finishedAt: now() };
-      armStaleness();
-    } catch (error) {
-      outcome = { ok: false, error, startedAt, finishedAt: now() };
-    } finally {
-      clearTimeout(deadline);
-    }
+    const outcome = await refreshUnderDeadline(options, controller, now);
+    if (outcome.ok) staleness.arm();
     // Cleared before anyone hears of the outcome, so a refresh asked for in reaction to it runs.
     running = undefined;
     const abandoned = !outcome.ok && signal.reason === STOPPING;
@@ -122,7 +137,7 @@ export function createPoller(options: PollerOptions): Poller {
       stopped = true;
       clearTimeout(firstDelay);
       clearInterval(interval);
-      clearTimeout(staleTimer);
+      staleness.stop();
       controller?.abort(STOPPING);
       await running;
     },

@@ -60,13 +60,70 @@ function revive(wire: WireResult): RefreshResult {
   };
 }
 
+type Pending = Map<number, { resolve(result: RefreshResult): void; reject(error: Error): void }>;
+
+/** Hands the worker's reports on: its Graph requests to the observer, a result or an error to the refresh waiting for it. */
+function handleWorkerMessage(message: WorkerMessage, observer: GraphObserver, pending: Pending): void {
+  switch (message.type) {
+    case "attempt":
+      observer.onAttempt({ endpoint: message.endpoint, code: message.code, seconds: message.seconds });
+      return;
+    case "retry": {
+      const error = fromWireError(message.error);
+      if (error instanceof GraphError) observer.onRetry({ endpoint: message.endpoint, delayMs: message.delayMs, error });
+      return;
+    }
+    case "token":
+      observer.onToken?.({ tenantId: message.tenantId });
+      return;
+    case "done":
+      pending.get(message.id)?.resolve(revive(message.result));
+      pending.delete(message.id);
+      return;
+    case "failed":
+      pending.get(message.id)?.reject(fromWireError(message.error));
+      pending.delete(message.id);
+      return;
+  }
+}
+
+/** Asks the thread for refresh `id` and waits for it; an abort tells the thread and rejects at once with the abort's reason. */
+function askForRefresh(thread: Worker, id: number, signal: AbortSignal, pending: Pending): Promise<RefreshResult> {
+  return new Promise<RefreshResult>((resolve, reject) => {
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      const described = reason instanceof Error ? reason : new Error(String(reason));
+      thread.postMessage({ type: "abort", id, name: described.name, message: described.message } satisfies HostMessage);
+      pending.delete(id);
+      // The poller tells its own stop from a deadline by the reason's identity: hand it back as it is.
+      reject(described);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.set(id, {
+      resolve: (result) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      },
+      reject: (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    });
+    thread.postMessage({ type: "refresh", id } satisfies HostMessage);
+  });
+}
+
 /**
  * Starts the thread at once, so the first refresh does not wait for it to load its modules, and
  * again for the next refresh after it died (out of heap, or a thread that failed to load: each
  * refresh then fails with the reason in its log line).
  */
 export function createRefreshWorker(options: RefreshWorkerOptions): RefreshWorker {
-  const pending = new Map<number, { resolve(result: RefreshResult): void; reject(error: unknown): void }>();
+  const pending: Pending = new Map();
   let nextId = 0;
   let closing = false;
 
@@ -75,29 +132,7 @@ export function createRefreshWorker(options: RefreshWorkerOptions): RefreshWorke
     pending.clear();
   }
 
-  function onMessage(message: WorkerMessage): void {
-    switch (message.type) {
-      case "attempt":
-        options.observer.onAttempt({ endpoint: message.endpoint, code: message.code, seconds: message.seconds });
-        return;
-      case "retry": {
-        const error = fromWireError(message.error);
-        if (error instanceof GraphError) options.observer.onRetry({ endpoint: message.endpoint, delayMs: message.delayMs, error });
-        return;
-      }
-      case "token":
-        options.observer.onToken?.({ tenantId: message.tenantId });
-        return;
-      case "done":
-        pending.get(message.id)?.resolve(revive(message.result));
-        pending.delete(message.id);
-        return;
-      case "failed":
-        pending.get(message.id)?.reject(fromWireError(message.error));
-        pending.delete(message.id);
-        return;
-    }
-  }
+  const onMessage = (message: WorkerMessage): void => handleWorkerMessage(message, options.observer, pending);
 
   function start(): Worker {
     const thread = startThread(options.settings, options.resourceLimits);
@@ -120,35 +155,7 @@ export function createRefreshWorker(options: RefreshWorkerOptions): RefreshWorke
 
   return {
     refresh(signal) {
-      const thread = (worker ??= start());
-      const id = ++nextId;
-      return new Promise<RefreshResult>((resolve, reject) => {
-        const onAbort = (): void => {
-          const reason: unknown = signal.reason;
-          const described = reason instanceof Error ? reason : new Error(String(reason));
-          thread.postMessage({ type: "abort", id, name: described.name, message: described.message } satisfies HostMessage);
-          pending.delete(id);
-          // The poller tells its own stop from a deadline by the reason's identity: hand it back as it is.
-          reject(described);
-        };
-        if (signal.aborted) {
-          onAbort();
-          return;
-        }
-        signal.addEventListener("abort", onAbort, { once: true });
-        const settle = { resolve, reject };
-        pending.set(id, {
-          resolve: (result) => {
-            signal.removeEventListener("abort", onAbort);
-            settle.resolve(result);
-          },
-          reject: (error) => {
-            signal.removeEventListener("abort", onAbort);
-            settle.reject(error);
-          },
-        });
-        thread.postMessage({ type: "refresh", id } satisfies HostMessage);
-      });
+      return askForRefresh((worker ??= start()), ++nextId, signal, pending);
     },
     async close() {
       closing = true;

@@ -92,21 +92,16 @@ function sendText(response: ServerResponse, status: number, body: string, header
   response.end(body);
 }
 
-/**
- * The HTTP layer: serves bytes the poller prepared and never talks to Graph. One route table; one
- * dispatcher applies the web config's headers, the method check and basic auth to every route, and
- * hands each route to Express except the one declared `beforeExpress`.
- */
-export function createApp(options: AppOptions): RequestListener {
-  const { access, metricsPath } = options;
+/** Every path the exporter answers. */
+function routeTable(options: AppOptions): readonly Route[] {
   const landingHtml = renderLanding(options.landing);
   // Security headers belong to the one HTML page; a scrape only serves bytes.
   const securityHeaders = helmet({
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: false,
   });
-  const routes: readonly Route[] = [
-    { path: metricsPath, authenticated: true, beforeExpress: true, handle: scrapeHandler(options) },
+  return [
+    { path: options.metricsPath, authenticated: true, beforeExpress: true, handle: scrapeHandler(options) },
     { path: "/healthz", authenticated: false, handle: (_request, response) => sendText(response, 200, "ok\n") },
     {
       path: "/readyz",
@@ -123,6 +118,16 @@ export function createApp(options: AppOptions): RequestListener {
         }),
     },
   ];
+}
+
+/**
+ * The HTTP layer: serves bytes the poller prepared and never talks to Graph. One route table; one
+ * dispatcher applies the web config's headers, the method check and basic auth to every route, and
+ * hands each route to Express except the one declared `beforeExpress`.
+ */
+export function createApp(options: AppOptions): RequestListener {
+  const { access } = options;
+  const routes = routeTable(options);
 
   function serve(route: Route, request: IncomingMessage, response: ServerResponse): void {
     const allowed = route.authenticated && access ? access.authorize(request) : Promise.resolve(true);
