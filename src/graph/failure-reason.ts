@@ -20,7 +20,7 @@ export function failureReason(error: unknown): RefreshFailureReason {
 }
 
 function graphErrorReason(error: GraphError): RefreshFailureReason {
-  // client.ts sets status 0 with code token / timeout / network / deadline when there was no HTTP answer.
+  // The client (token-cache.ts, timed-attempt.ts) sets status 0 with code token / timeout / network / deadline when there was no HTTP answer.
   if (error.code === "token" && error.status === 0) return "token";
   switch (error.status) {
     case 0:
