@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { SIMULATED_ENDPOINTS } from "./endpoints.js";
 import { readBody, sendJson } from "./http.js";
 import type { Simulator } from "./simulator.js";
 
 const faultSchema = z.strictObject({
-  endpoint: z.enum(["securityScore", "requirements", "history", "customerInsights", "token"]),
+  endpoint: z.enum(SIMULATED_ENDPOINTS),
   status: z.number().int().min(100).max(599).optional(),
   retryAfter: z.number().min(0).optional(),
   latencyMs: z.number().min(0).optional(),

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { httpsOrigin } from "../../src/simulator/simulator.js";
 import type { Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
 import { startTestSimulator } from "../helpers.js";
 
@@ -149,5 +150,22 @@ describe("the Graph simulator", () => {
     expect((await allTenants(sim)).items).toHaveLength(2);
     const log = (await (await fetch(`${sim.url}_control/requests`)).json()) as Array<{ endpoint: string }>;
     expect(log.filter((entry) => entry.endpoint === "customerInsights")).toHaveLength(1);
+  });
+
+  it("names the host it listens on in its url, authority host and links", async () => {
+    const sim = await start({ host: "localhost", tenants: 3, pageSize: 2 });
+    expect(sim.url).toMatch(/^https:\/\/localhost:\d+\/$/);
+    expect(sim.authorityHost).toBe(sim.url.slice(0, -1));
+    const discovery = (await (await fetch(`${sim.authorityHost}/tenant/v2.0/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    expect(discovery.token_endpoint).toBe(`${sim.authorityHost}/tenant/oauth2/v2.0/token`);
+    const first = (await get(sim, `${SCORE}/customerInsights`)).body as Page;
+    expect(first["@odata.nextLink"]).toBe(`${sim.url}${SCORE}/customerInsights?$skiptoken=2`);
+  });
+
+  it("gives a wildcard listen address as loopback and brackets an IPv6 host", () => {
+    expect(httpsOrigin("127.0.0.1", 8443)).toBe("https://127.0.0.1:8443");
+    expect(httpsOrigin("0.0.0.0", 8443)).toBe("https://127.0.0.1:8443");
+    expect(httpsOrigin("::", 8443)).toBe("https://127.0.0.1:8443");
+    expect(httpsOrigin("::1", 8443)).toBe("https://[::1]:8443");
   });
 });
