@@ -29,6 +29,7 @@ import { pino } from "pino";
 import { loadConfig } from "../src/config.js";
 import { startExporter } from "../src/main.js";
 import type { RunningExporter } from "../src/main.js";
+import { exporterEnvFor } from "../src/simulator/exporter-env.js";
 import { generateTlsIdentity } from "../src/simulator/tls.js";
 import { chartMemoryLimitMiB, imageNodeOptionsFor } from "../test/image/image-heap.js";
 import { runSizing } from "./sizing.js";
@@ -186,7 +187,7 @@ async function startSimulator(): Promise<{ url: string; child: ChildProcess }> {
 
 const simulator = await startSimulator();
 const SIMULATOR_URL = simulator.url;
-const GRAPH_ENV = { PSE_GRAPH_BASE_URL: SIMULATOR_URL, AZURE_AUTHORITY_HOST: SIMULATOR_URL.replace(/\/$/, ""), AZURE_TENANT_ID: "bench", AZURE_CLIENT_ID: "bench", AZURE_CLIENT_SECRET: "bench" };
+const GRAPH_ENV = exporterEnvFor({ url: SIMULATOR_URL, authorityHost: SIMULATOR_URL.replace(/\/$/, "") }, { tenantId: "bench", clientId: "bench", clientSecret: "bench" });
 
 async function setTenants(count: number): Promise<void> {
   await control(SIMULATOR_URL, "tenants", { count });

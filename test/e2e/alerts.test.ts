@@ -1,11 +1,8 @@
 import { readFileSync } from "node:fs";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
-import { eventually, hasTool, startTestSimulator } from "../helpers.js";
+import { eventually, hasTool, startTestExporter, startTestSimulator } from "../helpers.js";
 import { JOB, startAlertmanager, startPrometheus } from "./prometheus-harness.js";
 import type { AlertmanagerAlert, RunningAlertmanager, RunningPrometheus } from "./prometheus-harness.js";
 
@@ -43,13 +40,8 @@ describe.skipIf(!haveTools)("alerts from simulator to Alertmanager", () => {
   it("fire when a requirement turns noncompliant, the score drops and Graph denies access, with the partner's identity, and resolve on recovery", async () => {
     simulator = await startTestSimulator({ tenants: 20, pageSize: 10, driftPeriodMs: 1e12 });
     const sim = simulator;
-    const config = loadConfig(
-      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s" },
-      { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: PARTNER, AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-    );
-    exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 } });
+    exporter = await startTestExporter(sim, { flags: { requestTimeout: "2s" }, client: { tenantId: PARTNER }, retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 } });
     const running = exporter;
-    await running.poller.firstRefresh;
     alertmanager = await startAlertmanager();
     const am = alertmanager;
     // The rules as shipped, with every `for:` cut to 0s so the test takes seconds rather than hours.

@@ -1,13 +1,11 @@
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
+import { GRAPH_ENDPOINTS } from "../../src/simulator/endpoints.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { committedDashboards, panelsOf } from "../grafana/dashboard-model.js";
 import type { DashboardJson, VariableJson } from "../grafana/dashboard-model.js";
-import { eventually, hasTool, startTestSimulator } from "../helpers.js";
+import { eventually, hasTool, startTestExporter, startTestSimulator } from "../helpers.js";
 import { JOB, startPrometheus } from "./prometheus-harness.js";
 import type { RunningPrometheus } from "./prometheus-harness.js";
 
@@ -97,12 +95,7 @@ beforeAll(async () => {
   simulator = await startTestSimulator({ tenants: TENANTS, pageSize: 10, driftPeriodMs: 1e12 });
   // One throttled answer, so the throttling panels have a series to show.
   simulator.injectFault({ endpoint: "history", status: 429, retryAfter: 0, times: 1 });
-  const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h" },
-    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: PARTNER, AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-  );
-  exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
-  await exporter.poller.firstRefresh;
+  exporter = await startTestExporter(simulator, { client: { tenantId: PARTNER }, retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
   // The target labels prometheus-operator adds: its `endpoint` (the port name) pushes the exporter's
   // own to `exported_endpoint`, as under the chart.
   prometheus = await startPrometheus(new URL(exporter.url).host, { rules: RULES, targetLabels: { endpoint: "http", pod: "pse-0" } });
@@ -200,7 +193,7 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
       for (const target of panel.targets ?? []) {
         const result = await running().query(substitute(target.expr ?? "", defaults[file] ?? {}, panel.interval));
         expect(result.length, panel.title).toBeGreaterThan(0);
-        for (const series of result) expect(["securityScore", "requirements", "history", "customerInsights"], `${panel.title}: ${JSON.stringify(series.metric)}`).toContain(series.metric.graph_endpoint);
+        for (const series of result) expect(GRAPH_ENDPOINTS, `${panel.title}: ${JSON.stringify(series.metric)}`).toContain(series.metric.graph_endpoint);
       }
     }
   });

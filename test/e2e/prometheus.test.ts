@@ -1,10 +1,7 @@
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
-import { eventually, hasTool, sampleValue, startTestSimulator } from "../helpers.js";
+import { eventually, hasTool, sampleValue, startTestExporter, startTestSimulator } from "../helpers.js";
 import { JOB, startPrometheus } from "./prometheus-harness.js";
 import type { RunningPrometheus } from "./prometheus-harness.js";
 
@@ -22,12 +19,7 @@ afterEach(async () => {
 describe("a real Prometheus scraping the exporter", () => {
   it.skipIf(!hasTool("prometheus"))("ingests the score, the requirements and every customer tenant", async () => {
     simulator = await startTestSimulator({ tenants: 40, pageSize: 15 });
-    const config = loadConfig(
-      { listenAddress: "127.0.0.1:0", refreshInterval: "1h" },
-      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-    );
-    exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
-    await exporter.poller.firstRefresh;
+    exporter = await startTestExporter(simulator);
     const exposition = await (await fetch(`${exporter.url}/metrics`)).text();
     prometheus = await startPrometheus(new URL(exporter.url).host);
     const running = prometheus;

@@ -3,17 +3,14 @@ import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/mon
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IService } from "kubernetes-models/v1/Service";
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { CHART } from "../../tools/chart.js";
 import { startPrometheusWithFileSd } from "../e2e/prometheus-harness.js";
 import type { FileSdPrometheus, PrometheusAlert } from "../e2e/prometheus-harness.js";
-import { eventually, hasTool, sampleValue, startTestSimulator } from "../helpers.js";
+import { eventually, hasTool, sampleValue, startTestExporter, startTestSimulator } from "../helpers.js";
 import { endpointTarget, operatorJob, operatorScrapeJob } from "./operator.js";
 import type { Pod } from "./operator.js";
 
@@ -82,11 +79,7 @@ afterAll(async () => {
 async function startPod(suffix: string): Promise<{ exporter: RunningExporter; pod: Pod }> {
   const sim = simulator;
   if (!sim) throw new Error("no simulator");
-  const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s" },
-    { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: PARTNER_TENANT, AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-  );
-  const exporter = await startExporter({ config, logger: pino({ level: "silent" }), retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 } });
+  const exporter = await startTestExporter(sim, { flags: { requestTimeout: "2s" }, client: { tenantId: PARTNER_TENANT }, retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 }, awaitFirstRefresh: false });
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;

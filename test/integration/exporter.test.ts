@@ -9,7 +9,7 @@ import type { Simulator } from "../../src/simulator/simulator.js";
 import { ALL_METRICS } from "../../src/metrics/all-metrics.js";
 import { fixtureAnswers } from "../fixtures/graph-fixtures.js";
 import { fakeJwt } from "../fixtures/tokens.js";
-import { captureLogs, hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+import { captureLogs, graphPart, hasTool, promtoolCheckMetrics, sampleValue, seriesLines, startTestExporter, startTestSimulator } from "../helpers.js";
 
 const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
 const CLIENT_SECRET = "integration-test-secret-value";
@@ -21,25 +21,15 @@ let exporter: RunningExporter | undefined;
 let logs: string[];
 
 async function start(flags: Flags = {}): Promise<RunningExporter> {
-  const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug", ...flags },
-    {
-      PSE_GRAPH_BASE_URL: simulator.url,
-      AZURE_AUTHORITY_HOST: simulator.authorityHost,
-      AZURE_TENANT_ID: "partner-tenant",
-      AZURE_CLIENT_ID: CLIENT_ID,
-      AZURE_CLIENT_SECRET: CLIENT_SECRET,
-    },
-  );
   const captured = captureLogs();
   logs = captured.lines;
-  exporter = await startExporter({
-    config,
+  exporter = await startTestExporter(simulator, {
+    flags: { requestTimeout: "2s", logLevel: "debug", ...flags },
+    client: { tenantId: "partner-tenant", clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
     logger: pino({ level: "debug" }, captured.stream),
     retry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
     build: { version: "0.0.0-test", revision: "test" },
   });
-  await exporter.poller.firstRefresh;
   return exporter;
 }
 
@@ -47,10 +37,6 @@ async function scrape(running: RunningExporter): Promise<string> {
   const response = await fetch(`${running.url}/metrics`);
   expect(response.status).toBe(200);
   return response.text();
-}
-
-function graphPart(exposition: string): string[] {
-  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_") && !line.startsWith("partner_security_exporter_"));
 }
 
 function requestsTo(endpoint: string) {

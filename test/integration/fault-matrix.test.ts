@@ -8,10 +8,11 @@ import { REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
 import type { RefreshFailureReason } from "../../src/graph/snapshot.js";
 import { startExporter } from "../../src/main.js";
 import type { ExporterOptions, RunningExporter } from "../../src/main.js";
+import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
+import { GRAPH_ENDPOINTS } from "../../src/simulator/endpoints.js";
 import type { Fault, Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
-import { captureLogs, eventually, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
+import { captureLogs, eventually, graphPart, sampleValue, seriesLines, startTestSimulator } from "../helpers.js";
 
-const ENDPOINTS = ["securityScore", "requirements", "history", "customerInsights"] as const;
 const TENANTS = 12;
 
 interface Context {
@@ -47,7 +48,7 @@ async function setup(row: Row): Promise<Context> {
   const { lines: logs, stream: sink } = captureLogs();
   const base = loadConfig(
     { listenAddress: "127.0.0.1:0", refreshInterval: "1h", requestTimeout: "2s", logLevel: "debug" },
-    { PSE_GRAPH_BASE_URL: sim.url, AZURE_AUTHORITY_HOST: sim.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
+    exporterEnvFor(sim, { tenantId: "t", clientId: "c", clientSecret: "s" }),
   );
   const exporter = await startExporter({
     config: { ...base, ...row.config },
@@ -66,11 +67,6 @@ async function setup(row: Row): Promise<Context> {
     refresh: () => exporter.poller.refreshNow(),
     inject: (fault) => sim.injectFault(fault),
   };
-}
-
-/** The Graph-derived lines of an exposition: what "the snapshot" looks like to Prometheus. */
-function graphPart(exposition: string): string[] {
-  return seriesLines(exposition).filter((line) => line.startsWith("partner_security_") && !line.startsWith("partner_security_exporter_"));
 }
 
 function statuses(ctx: Context, endpoint: string): number[] {
@@ -113,7 +109,7 @@ function gc(): void {
 }
 
 const rows: Row[] = [
-  ...ENDPOINTS.map(
+  ...GRAPH_ENDPOINTS.map(
     (endpoint): Row => ({
       fault: `429 with Retry-After: 1 on ${endpoint}`,
       expected: "waits at least 1s, retries, succeeds; graph_retries_total grows",
@@ -162,11 +158,11 @@ const rows: Row[] = [
     expected: "each retried with backoff, the refresh succeeds",
     async run(ctx) {
       const codes = [500, 502, 503, 504];
-      ENDPOINTS.forEach((endpoint, index) => ctx.inject({ endpoint, status: codes[index], times: 1 }));
+      GRAPH_ENDPOINTS.forEach((endpoint, index) => ctx.inject({ endpoint, status: codes[index], times: 1 }));
       await ctx.refresh();
       const text = await ctx.scrape();
       expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
-      ENDPOINTS.forEach((endpoint, index) => {
+      GRAPH_ENDPOINTS.forEach((endpoint, index) => {
         const seen = statuses(ctx, endpoint);
         expect(seen).toContain(codes[index]);
         expect(seen.at(-1)).toBe(200);
@@ -403,10 +399,10 @@ const rows: Row[] = [
   ),
   {
     fault: "Graph down longer than PSE_MAX_STALENESS",
-    expected: "Graph-derived series disappear, the exporter's own metrics remain",
+    expected: "Graph-derived series disappear, the exporter's self-metrics remain",
     config: { maxStalenessMs: 1500 },
     async run(ctx) {
-      for (const endpoint of ENDPOINTS) ctx.inject({ endpoint, status: 503 });
+      for (const endpoint of GRAPH_ENDPOINTS) ctx.inject({ endpoint, status: 503 });
       await ctx.refresh();
       expect(graphPart(await ctx.scrape()).length).toBeGreaterThan(0);
       const text = await eventually("the Graph-derived series dropped", async () => {

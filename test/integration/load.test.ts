@@ -6,12 +6,9 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
-import { eventually } from "../helpers.js";
+import { eventually, startTestExporter } from "../helpers.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const WORKER = fileURLToPath(new URL("./load-worker.mjs", import.meta.url));
@@ -42,12 +39,7 @@ beforeAll(async () => {
   let stdout = "";
   simulatorProcess.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   simulatorUrl = await eventually("the simulator", () => /listening on (https:\/\/\S+)/.exec(stdout)?.[1], 20_000);
-  const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h" },
-    { PSE_GRAPH_BASE_URL: simulatorUrl, AZURE_AUTHORITY_HOST: simulatorUrl.replace(/\/$/, ""), AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-  );
-  exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
-  await exporter.poller.firstRefresh;
+  exporter = await startTestExporter({ url: simulatorUrl, authorityHost: simulatorUrl.replace(/\/$/, "") });
 }, 30_000);
 
 afterAll(async () => {

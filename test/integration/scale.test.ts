@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { get } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { eventually, freePort, sampleValue, startTestSimulator } from "../helpers.js";
 import { chartMemoryLimitMiB, imageMallocArenaMax, imageNodeOptionsFor } from "../image/image-heap.js";
@@ -64,11 +65,7 @@ describe(`${TENANTS} customer tenants in the image's configuration under the cha
         NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? "",
         NODE_OPTIONS: imageNodeOptionsFor(LIMIT_MIB),
         MALLOC_ARENA_MAX: imageMallocArenaMax(),
-        PSE_GRAPH_BASE_URL: sim.url,
-        AZURE_AUTHORITY_HOST: sim.authorityHost,
-        AZURE_TENANT_ID: "t",
-        AZURE_CLIENT_ID: "c",
-        AZURE_CLIENT_SECRET: "s",
+        ...exporterEnvFor(sim, { tenantId: "t", clientId: "c", clientSecret: "s" }),
         PSE_LISTEN_ADDRESS: `127.0.0.1:${port}`,
         PSE_REFRESH_INTERVAL: "20s",
         PSE_LOG_LEVEL: "info",

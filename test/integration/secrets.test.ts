@@ -4,9 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
-import { captureLogs, startTestSimulator } from "../helpers.js";
+import { captureLogs, startTestExporter, startTestSimulator } from "../helpers.js";
 
 const CLIENT_SECRET = "kV8~q.Secret-Value_0123456789abcdef";
 const BASIC_PASSWORD = "basic-auth-password-9z8y7x";
@@ -19,14 +17,14 @@ describe("secrets", () => {
     const web = join(dir, "web.yml");
     writeFileSync(web, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync(BASIC_PASSWORD, 4)}\n`);
     const { lines: logs, stream: sink } = captureLogs();
-    const config = loadConfig(
-      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", logLevel: "debug", webConfigFile: web },
-      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "partner", AZURE_CLIENT_ID: "app-id", AZURE_CLIENT_SECRET: CLIENT_SECRET },
-    );
     // The first refresh meets a failing token endpoint.
     simulator.injectFault({ endpoint: "token", reset: true, times: 1 });
-    const exporter = await startExporter({ config, logger: pino({ level: "debug" }, sink), retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 } });
-    await exporter.poller.firstRefresh;
+    const exporter = await startTestExporter(simulator, {
+      flags: { logLevel: "debug", webConfigFile: web },
+      client: { tenantId: "partner", clientId: "app-id", clientSecret: CLIENT_SECRET },
+      logger: pino({ level: "debug" }, sink),
+      retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 },
+    });
     // Then a good refresh, a revoked token (401, a fresh token) and a failing Graph.
     await exporter.poller.refreshNow();
     simulator.revokeTokens();

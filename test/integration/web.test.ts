@@ -7,13 +7,11 @@ import bcrypt from "bcryptjs";
 import { pino } from "pino";
 import selfsigned from "selfsigned";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { startExporter } from "../../src/main.js";
 import type { RunningExporter } from "../../src/main.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { JOB, startPrometheus } from "../e2e/prometheus-harness.js";
 import type { RunningPrometheus } from "../e2e/prometheus-harness.js";
-import { captureLogs, eventually, hasTool, startTestSimulator } from "../helpers.js";
+import { captureLogs, eventually, hasTool, startTestExporter, startTestSimulator } from "../helpers.js";
 import { makeTlsFiles } from "../tls-fixtures.js";
 import type { TlsFiles } from "../tls-fixtures.js";
 
@@ -64,12 +62,7 @@ async function startWith(webConfigYaml: string): Promise<RunningExporter> {
 async function startWithFile(webConfigYaml: string): Promise<{ running: RunningExporter; path: string }> {
   const path = join(files.dir, `web-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(path, webConfigYaml);
-  const config = loadConfig(
-    { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
-    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-  );
-  exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
-  await exporter.poller.firstRefresh;
+  exporter = await startTestExporter(simulator, { flags: { webConfigFile: path } });
   return { running: exporter, path };
 }
 
@@ -186,11 +179,7 @@ describe("the web config (exporter-toolkit format)", () => {
   it("reloads on request: new users apply, an invalid file keeps the running config", async () => {
     const path = join(files.dir, "reload.yml");
     writeFileSync(path, `basic_auth_users:\n  alice: ${bcrypt.hashSync("alice-pw", 4)}\n`);
-    const config = loadConfig(
-      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
-      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-    );
-    exporter = await startExporter({ config, logger: pino({ level: "silent" }) });
+    exporter = await startTestExporter(simulator, { flags: { webConfigFile: path }, awaitFirstRefresh: false });
     const base = exporter.url;
     const auth = (user: string, password: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
     expect((await fetch(`${base}/metrics`, auth("alice", "alice-pw"))).status).toBe(200);
@@ -215,12 +204,8 @@ describe("the web config (exporter-toolkit format)", () => {
     writeFileSync(join(files.dir, "rotating-key.pem"), files.serverKey);
     const tls = "tls_server_config:\n  cert_file: rotating-cert.pem\n  key_file: rotating-key.pem\n";
     writeFileSync(path, `${tls}basic_auth_users:\n  alice: ${bcrypt.hashSync("alice-pw", 4)}\n`);
-    const config = loadConfig(
-      { listenAddress: "127.0.0.1:0", refreshInterval: "1h", webConfigFile: path },
-      { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" },
-    );
     const logs = captureLogs();
-    exporter = await startExporter({ config, logger: pino({ level: "info" }, logs.stream), webConfigCheckMs: 50 });
+    exporter = await startTestExporter(simulator, { flags: { webConfigFile: path }, logger: pino({ level: "info" }, logs.stream), webConfigCheckMs: 50, awaitFirstRefresh: false });
     const url = `${exporter.url}/metrics`;
     const rotated = await selfsigned.generate([{ name: "commonName", value: "rotated" }], {
       keySize: 2048,

@@ -12,6 +12,7 @@ import type { RefreshSettings } from "../../src/refresh/refresh.js";
 import { createRefreshWorker } from "../../src/refresh/refresh-worker.js";
 import type { RefreshWorker, RefreshWorkerOptions } from "../../src/refresh/refresh-worker.js";
 import type { WorkerSettings } from "../../src/refresh/worker-protocol.js";
+import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { startTestSimulator } from "../helpers.js";
 
@@ -34,7 +35,7 @@ afterEach(async () => {
 function workerSettings(): WorkerSettings {
   const config = loadConfig(
     { listenAddress: "127.0.0.1:0", requestTimeout: "2s" },
-    { PSE_GRAPH_BASE_URL: simulator.url, AZURE_AUTHORITY_HOST: simulator.authorityHost, AZURE_TENANT_ID: "partner", AZURE_CLIENT_ID: "client", AZURE_CLIENT_SECRET: "secret" },
+    exporterEnvFor(simulator, { tenantId: "partner", clientId: "client", clientSecret: "secret" }),
   );
   return { graph: { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, retry: RETRY }, refresh: SETTINGS };
 }
