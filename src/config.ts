@@ -138,10 +138,14 @@ function listenAddress(setting: string, text: string): Config["listen"] {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
+/** Paths the exporter answers itself; the metrics path on one of them would take the probe over. */
+const RESERVED_PATHS = ["/healthz", "/readyz"];
+
 function metricsPath(setting: string, text: string): string {
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(text) || text === "/") {
     throw new ConfigError(setting, `"${text}" must be a path starting with / other than / itself`);
   }
+  if (RESERVED_PATHS.includes(text.toLowerCase().replace(/(.)\/$/, "$1"))) throw new ConfigError(setting, `"${text}" is the path of a probe (${RESERVED_PATHS.join(", ")})`);
   return text;
 }
 

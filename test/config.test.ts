@@ -73,6 +73,7 @@ describe("loadConfig", () => {
     ["http Graph URL", { graphBaseUrl: "http://graph.microsoft.com" }, SECRET_ENV, "--graph-base-url: \"http://graph.microsoft.com\" must use https"],
     ["Graph URL that is no URL", {}, { ...SECRET_ENV, PSE_GRAPH_BASE_URL: "graph" }, 'PSE_GRAPH_BASE_URL: "graph" is not a URL'],
     ["metrics path without slash", { metricsPath: "metrics" }, SECRET_ENV, "--metrics-path:"],
+    ["metrics path on a probe", { metricsPath: "/Healthz/" }, SECRET_ENV, "--metrics-path: \"/Healthz/\" is the path of a probe"],
     ["unknown log level", { logLevel: "loud" }, SECRET_ENV, '--log-level: "loud" is not one of'],
     ["staleness below the interval", { maxStaleness: "1m" }, SECRET_ENV, "--max-staleness: \"1m\" is shorter than the minimum of 900s"],
     ["no credential", {}, {}, "credential: none found"],

@@ -1,7 +1,7 @@
 import type { GraphError } from "./errors.js";
 import type { Endpoint } from "./snapshot.js";
 
-/** Hooks the exporter's own metrics hang on; the Graph layer itself knows nothing of Prometheus. */
+/** Hooks the self-metrics hang on; the Graph layer itself knows nothing of Prometheus. */
 export interface GraphObserver {
   /** One HTTP attempt ended; `code` is the status, or `timeout` / `network` when there was none. */
   onAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;

@@ -16,7 +16,7 @@ export interface MetricContract {
   readonly labelNames: readonly string[];
   /** The unit the name must end in, if any. */
   readonly unit?: "seconds";
-  /** Where the value comes from: a Graph field, a setting, or the exporter itself (docs/metrics.md). */
+  /** Where the value comes from: a Graph field, a setting, or the exporter itself (docs/metrics.md says it in more words). */
   readonly source: string;
 }
 
@@ -31,7 +31,7 @@ export interface Sample {
   readonly value: number;
 }
 
-/** The labels of a sample as an object, for code that wants them so (prom-client, tests). */
+/** The labels of a sample as an object, for code that wants them so (the benchmark's prom-client reference). */
 export function labelsOf(labelNames: readonly string[], sample: Sample): Labels {
   return Object.fromEntries(labelNames.map((name, index) => [name, sample.labelValues[index] ?? ""]));
 }

@@ -99,17 +99,16 @@ function labelWriter(labelNames: readonly string[]): (sample: Sample) => string 
   };
 }
 
-/**
- * Runs of chunks deflated on their own, each ending in a sync flush (byte aligned, not final): one
- * after another they are one valid raw deflate stream, as the self-metrics part that a scrape appends is. A
- * run is at least 64 KB (small families' chunks go together), so little is lost to the window
- * restarting (about 1% at 10,000 tenants), and the work runs on the rendering thread (the refresh
- * thread) a run at a time between yields, rather than on libuv's thread pool.
- */
 const DEFLATE_OPTIONS = { level: 6, finishFlush: constants.Z_SYNC_FLUSH } as const;
 const DEFLATE_RUN_BYTES = 64 * 1024;
 
-/** Groups chunks into runs of at least `DEFLATE_RUN_BYTES` (the last may be shorter). */
+/**
+ * Groups chunks into runs of at least `DEFLATE_RUN_BYTES` (the last may be shorter), each deflated
+ * on its own and ending in a sync flush (byte aligned, not final): one after another they are one
+ * valid raw deflate stream, as the self-metrics part that a scrape appends is. Little is lost to the
+ * window restarting (about 1% at 10,000 tenants), and the work runs on the refresh thread a run at
+ * a time between yields, rather than on libuv's thread pool.
+ */
 function* deflateRuns(chunks: readonly Buffer[]): Generator<Buffer[]> {
   let run: Buffer[] = [];
   let bytes = 0;

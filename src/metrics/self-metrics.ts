@@ -23,7 +23,7 @@ export interface ExportedSettings {
 }
 
 /** How one refresh ended; a failure says why. */
-export type RefreshResult = { readonly seconds: number; readonly finishedAt: number } & (
+export type RefreshEnding = { readonly seconds: number; readonly finishedAt: number } & (
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: RefreshFailureReason }
 );
@@ -35,7 +35,7 @@ export interface SelfMetrics {
   version(): number;
   /** Names the partner tenant the exporter reads (`partner_info`); "" until it is known. */
   partnerTenant(tenantId: string): void;
-  refreshFinished(result: RefreshResult): void;
+  refreshFinished(ending: RefreshEnding): void;
   refreshSkipped(): void;
   graphAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
   graphRetry(event: { endpoint: Endpoint }): void;
@@ -92,14 +92,14 @@ function startAtZero(set: Instruments): void {
   set.partnerInfo.set({ partner_tenant_id: "" }, 1);
 }
 
-function recordRefresh(set: Instruments, result: RefreshResult, consecutiveFailures: number): void {
-  const failed = result.ok ? undefined : result.reason;
-  set.refreshSuccess.set(Number(result.ok));
-  set.refreshDuration.observe(result.seconds);
+function recordRefresh(set: Instruments, ending: RefreshEnding, consecutiveFailures: number): void {
+  const failed = ending.ok ? undefined : ending.reason;
+  set.refreshSuccess.set(Number(ending.ok));
+  set.refreshDuration.observe(ending.seconds);
   set.refreshes.inc(failed === undefined ? { result: "success" } : { result: "failure", reason: failed });
   for (const reason of REFRESH_FAILURE_REASONS) set.failureReason.set({ reason }, Number(reason === failed));
   set.consecutiveFailures.set(consecutiveFailures);
-  if (result.ok) set.lastSuccess.set(result.finishedAt / 1000);
+  if (ending.ok) set.lastSuccess.set(ending.finishedAt / 1000);
 }
 
 /**
@@ -127,10 +127,10 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
         set.partnerInfo.set({ partner_tenant_id: tenantId }, 1);
       }
     },
-    refreshFinished(result) {
+    refreshFinished(ending) {
       version++;
-      consecutiveFailures = result.ok ? 0 : consecutiveFailures + 1;
-      for (const set of sets) recordRefresh(set, result, consecutiveFailures);
+      consecutiveFailures = ending.ok ? 0 : consecutiveFailures + 1;
+      for (const set of sets) recordRefresh(set, ending, consecutiveFailures);
     },
     refreshSkipped() {
       version++;

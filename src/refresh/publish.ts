@@ -12,8 +12,9 @@ export interface PublishingRefreshOptions {
 }
 
 /**
- * The refresh the poller runs: one refresh, then its bytes published in one step, the exporter's
- * self-metrics set from it and the outcome logged. A validation warning is logged the first time it
+ * The refresh the poller runs: one refresh, then its bytes published in one step, the self-metrics
+ * that describe the data set from it (endpoints available, warnings, series) and its success
+ * logged; the outcome's own metrics and a failure's log line are main.ts's `outcomeReporter`. A validation warning is logged the first time it
  * is seen in the process's life, not on every refresh (the metric counts every refresh's).
  */
 export function createPublishingRefresh(options: PublishingRefreshOptions): (signal: AbortSignal) => Promise<void> {

@@ -113,6 +113,8 @@ function routeTable(options: AppOptions): readonly Route[] {
       authenticated: true,
       handle: (request, response) =>
         securityHeaders(request, response, () => {
+          // helmet sets its headers over the web config's; the user's configuration wins.
+          options.access?.applyHeaders(response);
           response.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(landingHtml) });
           response.end(landingHtml);
         }),
@@ -121,7 +123,7 @@ function routeTable(options: AppOptions): readonly Route[] {
 }
 
 /**
- * The HTTP layer: serves bytes the poller prepared and never talks to Graph. One route table; one
+ * The HTTP layer: serves bytes the refresh thread prepared and never talks to Graph. One route table; one
  * dispatcher applies the web config's headers, the method check and basic auth to every route, and
  * hands each route to Express except the one declared `beforeExpress`.
  */
@@ -141,7 +143,7 @@ export function createApp(options: AppOptions): RequestListener {
   app.set("etag", false);
   for (const route of routes) {
     if (route.beforeExpress) continue;
-    // "strict" would tell "/" from "//"; Express is not strict, so the landing route is "/" exactly.
+    // Express's routing is not strict and would serve the landing page at "//" too: it is "/" exactly.
     app.get(route.path, (request, response, next) => (route.path === "/" && request.path !== "/" ? next() : serve(route, request, response)));
   }
   app.use(function notFound(_request, response) {

@@ -54,7 +54,6 @@ afterEach(async () => {
   await simulator.close();
 });
 
-/** The metric contract of the exporter, names exactly as promised to users. */
 /**
  * Every sample name a scrape must carry, from the metric tables (a histogram by its buckets), and
  * two of prom-client's defaults that the dashboards read.

@@ -164,15 +164,17 @@ describe("createApp with a web config", () => {
     expect(await allowed.text()).toBe("body text false\n");
   });
 
-  it("sets the configured headers on scrapes, refusals and probes", async () => {
+  it("sets the configured headers on scrapes, refusals, probes, 404s and the landing page (over helmet's)", async () => {
     const base = await serve({ access: access() });
     const responses = [
       await fetch(`${base}/metrics`, { headers: { authorization: basic("prometheus", "s3cret") } }),
       await fetch(`${base}/metrics`),
       await fetch(`${base}/healthz`),
       await fetch(`${base}/metrics`, { method: "POST" }),
+      await fetch(`${base}/nope`),
+      await fetch(base, { headers: { authorization: basic("prometheus", "s3cret") } }),
     ];
-    expect(responses.map((response) => response.status)).toEqual([200, 401, 200, 405]);
+    expect(responses.map((response) => response.status)).toEqual([200, 401, 200, 405, 404, 200]);
     for (const response of responses) expect(response.headers.get("x-frame-options")).toBe("DENY");
   });
 
