@@ -209,7 +209,7 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       gauge([[null, "red"], [0.8, "orange"], [1, "green"]])
         .title("Customers with a spending budget")
-        .description("Share of customers with Azure subscriptions that have a spending budget set (requirement spendingBudgetSetForCustomerAzureSubscriptions): green at 100%, orange from 80%, red below.")
+        .description("Share of the partner's customers (as Graph counts them for this requirement) that have a spending budget set on their Azure subscriptions (requirement spendingBudgetSetForCustomerAzureSubscriptions): green at 100%, orange from 80%, red below.")
         .withTarget(perPartner(share(sel("partner_security_spending_budget_customers_with_budget"), sel("partner_security_spending_budget_customers")), "{{partner_tenant_id}}"))
         .unit("percentunit")
         .min(0)

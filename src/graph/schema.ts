@@ -273,7 +273,9 @@ export function parseCustomerInsight(item: unknown, warn: WarningSink): Customer
     return undefined;
   }
   const where = "customerInsights[].mfa";
-  const mfa = object.mfa === undefined ? {} : (asObject(object.mfa, where, warn) ?? {});
+  // Nullable in the beta CSDL (docs/graph-triage-sources.md): null is Graph saying it has no MFA
+  // insight for the tenant, not a malformed answer, so its counts are absent without a warning.
+  const mfa = object.mfa === undefined || object.mfa === null ? {} : (asObject(object.mfa, where, warn) ?? {});
   return {
     tenantId,
     compliantAdmins: field(mfa, "compliantAdminsCount", graphNumber, where, warn),

@@ -126,7 +126,7 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
   },
   {
     name: "partner_security_spending_budget_customers", type: "gauge",
-    help: "Customers with Azure subscriptions (requirement spendingBudgetSetForCustomerAzureSubscriptions).",
+    help: "Customers of the partner, as Graph counts them for the requirement spendingBudgetSetForCustomerAzureSubscriptions (totalCustomersCount: the total number of customers associated with the partner).",
     labelNames: [],
     source: "customersSpendingBudgetSecurityRequirement.totalCustomersCount",
     samples: (s) => sampleIfKnown(detailsOf(s, "spendingBudget")?.totalCustomers),

@@ -146,6 +146,21 @@ describe("history and customer insights", () => {
     });
   });
 
+  it("reads mfa: null (nullable in the CSDL) as a tenant without MFA insight, without a warning", () => {
+    const { warn, warnings } = collect();
+    expect(parseCustomerInsight({ tenantId: "t-1", mfa: null }, warn)).toEqual({
+      tenantId: "t-1",
+      compliantAdmins: undefined,
+      compliantNonAdmins: undefined,
+      totalUsers: undefined,
+      policies: { securityDefaults: undefined, conditionalAccess: undefined, legacyPerUser: undefined },
+    });
+    expect(warnings).toEqual([]);
+    // A value that is neither an object nor null still is one.
+    parseCustomerInsight({ tenantId: "t-2", mfa: "none" }, warn);
+    expect(warnings).toEqual(['customerInsights[].mfa: dropped, expected an object but got "none"']);
+  });
+
   it("drops a customer without a tenantId", () => {
     const { warn, warnings } = collect();
     expect(parseCustomerInsight({ mfa: {} }, warn)).toBeUndefined();
