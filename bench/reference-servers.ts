@@ -19,7 +19,7 @@ import { createGraphClient } from "../src/graph/client.js";
 import { createCredential } from "../src/graph/credential.js";
 import { fetchSnapshot } from "../src/graph/fetch-snapshot.js";
 import { summarizeCustomers } from "../src/metrics/customer-series.js";
-import { labelsOf } from "../src/metrics/contract.js";
+import type { Sample } from "../src/metrics/contract.js";
 import { GRAPH_METRICS } from "../src/metrics/graph-metrics.js";
 
 const gzipAsync = promisify(gzipCallback);
@@ -37,6 +37,11 @@ function bare(plainFile: string, gzipFile: string, contentType = TEXT_FORMAT): R
     response.writeHead(200, { "content-type": contentType, ...(gzip ? { "content-encoding": "gzip" } : {}) });
     response.end(gzip ? zipped : plain);
   };
+}
+
+/** A sample's labels as prom-client takes them. */
+function labelsOf(labelNames: readonly string[], sample: Sample): Record<string, string> {
+  return Object.fromEntries(labelNames.map((name, index) => [name, sample.labelValues[index] ?? ""]));
 }
 
 async function naive(): Promise<RequestListener> {

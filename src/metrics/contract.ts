@@ -20,8 +20,6 @@ export interface MetricContract {
   readonly source: string;
 }
 
-export type Labels = Readonly<Record<string, string>>;
-
 /**
  * One sample: its label values in the order of its row's `labelNames`, so a sample cannot carry a
  * label its row does not declare.
@@ -29,9 +27,4 @@ export type Labels = Readonly<Record<string, string>>;
 export interface Sample {
   readonly labelValues: readonly string[];
   readonly value: number;
-}
-
-/** The labels of a sample as an object, for code that wants them so (the benchmark's prom-client reference). */
-export function labelsOf(labelNames: readonly string[], sample: Sample): Labels {
-  return Object.fromEntries(labelNames.map((name, index) => [name, sample.labelValues[index] ?? ""]));
 }
