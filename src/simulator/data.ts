@@ -14,25 +14,33 @@ export interface RequirementOverride {
   readonly score?: number;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const NAMESPACE = "#microsoft.graph.partner.security.";
 
+function mix(state: number, part: number): number {
+  let h = state ^ (part >>> 0);
+  h = Math.imul(h, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 12);
+}
+
+const HASH_START = 0x811c9dc5;
+
 /** A 32-bit hash of the inputs, mapped to [0, 1). */
-function seededFraction(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const part of parts) {
-    h ^= part >>> 0;
-    h = Math.imul(h, 0x01000193);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
-  }
+export function seededFraction(...parts: number[]): number {
+  let h = HASH_START;
+  for (const part of parts) h = mix(h, part);
   return (h >>> 0) / 2 ** 32;
 }
 
-function guid(...parts: number[]): string {
-  const hex = [0, 1, 2, 3].map((i) => Math.floor(seededFraction(...parts, i) * 2 ** 32).toString(16).padStart(8, "0")).join("");
+/** A GUID-shaped string derived from the inputs: the hashes of the inputs followed by 0, 1, 2 and 3. */
+export function guid(...parts: number[]): string {
+  let prefix = HASH_START;
+  for (const part of parts) prefix = mix(prefix, part);
+  let hex = "";
+  for (let i = 0; i < 4; i++) hex += (mix(prefix, i) >>> 0).toString(16).padStart(8, "0");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -40,8 +48,19 @@ function status(enabled: boolean): string {
   return enabled ? "enabled" : "disabled";
 }
 
-function iso(ms: number): string {
+export function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** A timestamp with Graph's seven fractional digits (the GDAP examples' "…:42.3148266Z"). */
+export function graphTime(ms: number): string {
+  const whole = Math.round(ms);
+  return `${new Date(whole).toISOString().slice(0, 23)}${String((whole * 7919) % 10_000).padStart(4, "0")}Z`;
+}
+
+/** The item of a non-empty list a fraction in [0, 1) falls on. */
+export function pick<T>(list: readonly T[], fraction: number): T {
+  return list[Math.min(list.length - 1, Math.floor(fraction * list.length))] as T;
 }
 
 /** A tenant flips one policy in a small fraction of drift steps, so the data moves slowly. */

@@ -2,7 +2,16 @@
  * The Graph endpoints the simulator serves. The exporter keeps its own list (src/graph/snapshot.ts,
  * which this layer may not import); test/simulator/endpoints.test.ts holds the two equal.
  */
-export const GRAPH_ENDPOINTS = ["securityScore", "requirements", "history", "customerInsights"] as const;
+export const GRAPH_ENDPOINTS = [
+  "securityScore",
+  "requirements",
+  "history",
+  "customerInsights",
+  "delegatedAdminCustomers",
+  "delegatedAdminRelationships",
+  "contracts",
+  "securityAlerts",
+] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
 /** Every endpoint a fault can target and a recorded request can name: the Graph ones and Entra ID's token endpoint. */

@@ -81,7 +81,7 @@ export async function applyFault(fault: Fault | undefined, response: ServerRespo
     return 200;
   }
   if (fault.status) {
-    sendJson(response, fault.status, graphError(fault.status, requestId), fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
+    sendJson(response, fault.status, graphError(fault.status, requestId, fault.endpoint), fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
     return fault.status;
   }
   if (fault.malformed) {

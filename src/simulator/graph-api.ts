@@ -6,6 +6,7 @@ import { applyFault } from "./faults.js";
 import type { FaultQueue } from "./faults.js";
 import { graphError } from "./graph-error.js";
 import { sendJson } from "./http.js";
+import type { ItemList } from "./item-list.js";
 import type { Dataset } from "./live-dataset.js";
 import { graphLink, page, requestedPage } from "./paging.js";
 import type { RequestLog } from "./request-log.js";
@@ -17,6 +18,10 @@ const GRAPH_PATHS: Readonly<Record<GraphEndpoint, string>> = {
   requirements: `${SCORE_PATH}/requirements`,
   history: `${SCORE_PATH}/history`,
   customerInsights: `${SCORE_PATH}/customerInsights`,
+  delegatedAdminCustomers: "/beta/tenantRelationships/delegatedAdminCustomers",
+  delegatedAdminRelationships: "/beta/tenantRelationships/delegatedAdminRelationships",
+  contracts: "/beta/contracts",
+  securityAlerts: "/beta/security/partner/securityAlerts",
 };
 
 /** The Graph endpoint served at a path, if any. */
@@ -35,14 +40,18 @@ export interface GraphContext {
 }
 
 function graphBody(endpoint: GraphEndpoint, data: Dataset, url: URL, context: GraphContext): Record<string, unknown> {
-  const bodies: Record<GraphEndpoint, () => Record<string, unknown>> = {
-    // The docs' examples wrap the singleton in "value".
-    securityScore: () => ({ value: data.singleton }),
-    requirements: () => page(data.requirementList, url, context.base, context.pageSize),
-    history: () => page(data.historyList, url, context.base, context.pageSize),
-    customerInsights: () => page(data.tenantList, url, context.base, context.pageSize),
+  // The docs' examples wrap the singleton in "value".
+  if (endpoint === "securityScore") return { value: data.singleton };
+  const lists: Record<Exclude<GraphEndpoint, "securityScore">, () => ItemList> = {
+    requirements: () => data.requirementList,
+    history: () => data.historyList,
+    customerInsights: () => data.tenantList,
+    delegatedAdminCustomers: () => data.gdapCustomerList,
+    delegatedAdminRelationships: () => data.relationshipList,
+    contracts: () => data.contractList,
+    securityAlerts: () => data.alertList,
   };
-  return bodies[endpoint]();
+  return page(lists[endpoint](), url, context.base, context.pageSize);
 }
 
 /** Answers a Graph request (404 for a path or method Graph does not serve), with faults and token checks. */

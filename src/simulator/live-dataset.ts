@@ -1,5 +1,9 @@
+import { securityAlerts } from "./alert-data.js";
 import { customers, history, requirements, score } from "./data.js";
-import type { RequirementOverride } from "./data.js";
+import type { DatasetOptions, Json, RequirementOverride } from "./data.js";
+import { contracts, gdapData } from "./gdap-data.js";
+import type { GdapData } from "./gdap-data.js";
+import type { ItemList } from "./item-list.js";
 
 export interface LiveDatasetOptions {
   readonly seed: number;
@@ -15,6 +19,49 @@ export interface Dataset {
   readonly requirementList: readonly unknown[];
   readonly singleton: unknown;
   readonly historyList: readonly unknown[];
+  /**
+   * The triage sources: which tenant has what is worked out on first use (a benchmark that never asks
+   * pays nothing), and the items themselves are made a page at a time (see item-list.ts).
+   */
+  readonly gdapCustomerList: ItemList;
+  readonly relationshipList: ItemList;
+  readonly contractList: ItemList;
+  readonly alertList: ItemList;
+}
+
+/** The value of `make`, computed on the first call. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/** A dataset whose triage lists are computed when first read. */
+function snapshot(current: DatasetOptions, tenantList: Json[], overrides: ReadonlyMap<string, RequirementOverride>): Dataset {
+  const requirementList = requirements(current, tenantList, overrides);
+  const singleton = score(current, requirementList);
+  // The triage sources name the same customer tenants as customerInsights, in its order.
+  const tenantIds = once(() => tenantList.map((item) => String(item.tenantId)));
+  const gdap = once((): GdapData => gdapData(current, tenantIds()));
+  const contractList = once(() => contracts(current, tenantIds()));
+  const alertList = once(() => securityAlerts(current, tenantIds()));
+  return {
+    tenantList,
+    requirementList,
+    singleton,
+    historyList: history(current, singleton, requirementList),
+    get gdapCustomerList() {
+      return gdap().customers;
+    },
+    get relationshipList() {
+      return gdap().relationships;
+    },
+    get contractList() {
+      return contractList();
+    },
+    get alertList() {
+      return alertList();
+    },
+  };
 }
 
 /** The data the simulator serves now, and the controls that change it. */
@@ -41,10 +88,7 @@ export function createLiveDataset(options: LiveDatasetOptions): LiveDataset {
   function generate(step: number): Dataset {
     // Timestamps move with the drift step, so the data is one consistent snapshot per step.
     const current = { seed, tenants, step, now: startedAt + step * driftPeriodMs };
-    const tenantList = customers(current);
-    const requirementList = requirements(current, tenantList, overrides);
-    const singleton = score(current, requirementList);
-    return { tenantList, requirementList, singleton, historyList: history(current, singleton, requirementList) };
+    return snapshot(current, customers(current), overrides);
   }
 
   return {
