@@ -352,9 +352,9 @@ export async function control(simulatorUrl: string, path: string, body: unknown 
   return response.json();
 }
 
-const recordedRequests = z.array(z.object({ at: z.number(), endpoint: z.string() }));
+const recordedRequests = z.array(z.object({ at: z.number(), endpoint: z.string(), status: z.number() }));
 
 /** Every request the simulator has answered since its last reset, in order. */
-export async function simulatorRequests(simulatorUrl: string): Promise<Array<{ at: number; endpoint: string }>> {
+export async function simulatorRequests(simulatorUrl: string): Promise<Array<{ at: number; endpoint: string; status: number }>> {
   return recordedRequests.parse(await control(simulatorUrl, "requests", undefined, "GET"));
 }

@@ -18,7 +18,7 @@ import { loadConfig } from "../src/config.js";
 import { createGraphClient } from "../src/graph/client.js";
 import { createCredential } from "../src/graph/credential.js";
 import { fetchSnapshot } from "../src/graph/fetch-snapshot.js";
-import { summarizeCustomers } from "../src/metrics/customer-series.js";
+import { summarizeSnapshot } from "../src/metrics/summary.js";
 import type { Sample } from "../src/metrics/contract.js";
 import { GRAPH_METRICS } from "../src/metrics/graph-metrics.js";
 
@@ -47,12 +47,12 @@ function labelsOf(labelNames: readonly string[], sample: Sample): Record<string,
 async function naive(): Promise<RequestListener> {
   const config = loadConfig({}, process.env);
   const graph = createGraphClient({ baseUrl: config.graphBaseUrl, credential: createCredential(config.credential), timeoutMs: 60_000 });
-  const snapshot = await fetchSnapshot(graph, { signal: new AbortController().signal, warn: () => undefined });
+  const snapshot = await fetchSnapshot(graph, { signal: new AbortController().signal, sources: config.sources, warn: () => undefined });
   const registry = new Registry();
-  const customers = await summarizeCustomers(snapshot.customers, "all");
+  const summary = await summarizeSnapshot(snapshot, "all");
   for (const row of GRAPH_METRICS) {
     const gauge = new Gauge({ name: row.name, help: row.help, labelNames: [...row.labelNames], registers: [registry] });
-    for (const sample of row.samples(snapshot, customers)) gauge.set(labelsOf(row.labelNames, sample), sample.value);
+    for (const sample of row.samples(snapshot, summary)) gauge.set(labelsOf(row.labelNames, sample), sample.value);
   }
   return (request, response) => {
     const gzip = wantsGzip(request.headers["accept-encoding"]);

@@ -130,6 +130,8 @@ async function demo(options: { listenAddress: string; tenants: number; refreshIn
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
+      // The demo shows what a CSP team triages with: names and GDAP relationships (alerts are on by default).
+      PSE_CUSTOMER_NAMES: "gdap",
       ...process.env,
       NODE_EXTRA_CA_CERTS: caFile,
       ...exporterEnvFor(simulator, { tenantId: "demo-tenant", clientId: "demo-client", clientSecret: "demo-secret" }),
@@ -156,7 +158,7 @@ async function demo(options: { listenAddress: string; tenants: number; refreshIn
   const [host = "127.0.0.1", port = "9717"] = options.listenAddress.split(/:(?=\d+$)/);
   const base = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
   if (await waitForReady(`${base}/readyz`, 30_000)) {
-    process.stdout.write(`\nDemo running: ${options.tenants} simulated customer tenants, data drifting every 10s.\nMetrics: ${base}/metrics\nPress Ctrl-C to stop.\n\n`);
+    process.stdout.write(`\nDemo running: ${options.tenants} simulated customer tenants with names, GDAP relationships and security alerts, data drifting every 10s.\nMetrics: ${base}/metrics\nPress Ctrl-C to stop.\n\n`);
   }
 }
 
@@ -186,7 +188,7 @@ function buildProgram(): Command {
     .description("run the Graph and Entra ID simulator over HTTPS (for demos and tests)")
     .option("--port <port>", "port on 127.0.0.1 (0 = any free port)", intOption("--port", 0), 8443)
     .option("--tenants <n>", "simulated customer tenants", intOption("--tenants", 0), 50)
-    .option("--page-size <n>", "customerInsights page size", intOption("--page-size", 1), 100)
+    .option("--page-size <n>", "page size of every collection", intOption("--page-size", 1), 100)
     .option("--seed <n>", "seed of the deterministic data", intOption("--seed", 0), 1)
     .option("--drift-period <seconds>", "seconds between data drift steps", intOption("--drift-period", 1), 60)
     .option("--ca-file <path>", "where to write the certificate to trust", join(tmpdir(), "partner-security-simulator-ca.pem"))

@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { ConfigError } from "./config-error.js";
+import { CUSTOMER_NAME_SOURCES } from "./graph/optional-sources.js";
+import type { CustomerNameSource, OptionalSources } from "./graph/optional-sources.js";
 import { CUSTOMER_SERIES_MODES } from "./metrics/customer-series.js";
 import type { CustomerSeries } from "./metrics/customer-series.js";
+import { SETTINGS } from "./settings.js";
 import { loadWebConfig } from "./web-config.js";
 import type { WebConfig } from "./web-config.js";
 
@@ -53,31 +56,13 @@ export interface Config {
   readonly maxPages: number;
   /** Which customer tenants get per-tenant series; the aggregates count every tenant regardless. */
   readonly customerSeries: CustomerSeries;
+  /** The optional Graph sources: customer names, GDAP relationships, partner security alerts. */
+  readonly sources: OptionalSources;
   /** TLS, basic auth and headers from PSE_WEB_CONFIG_FILE; undefined serves plain HTTP to anyone. */
   readonly webConfig: WebConfig | undefined;
 }
 
-/** One row per setting: the flag, its environment variable and its default, in one place. */
-export const SETTINGS = [
-  { key: "listenAddress", flag: "--listen-address", env: "PSE_LISTEN_ADDRESS", fallback: "0.0.0.0:9717", description: "host:port of the HTTP server" },
-  { key: "metricsPath", flag: "--metrics-path", env: "PSE_METRICS_PATH", fallback: "/metrics", description: "path of the exposition" },
-  { key: "refreshInterval", flag: "--refresh-interval", env: "PSE_REFRESH_INTERVAL", fallback: "15m", description: "time between refreshes from Graph (e.g. 30s, 15m, 1h; minimum 10s)" },
-  { key: "maxStaleness", flag: "--max-staleness", env: "PSE_MAX_STALENESS", fallback: "24h", description: "drop the Graph-derived series after this long without a successful refresh (0 = never)" },
-  { key: "graphBaseUrl", flag: "--graph-base-url", env: "PSE_GRAPH_BASE_URL", fallback: "https://graph.microsoft.com", description: "Graph root (https); the exporter adds /beta" },
-  { key: "requestTimeout", flag: "--request-timeout", env: "PSE_REQUEST_TIMEOUT", fallback: "30s", description: "timeout of one Graph request" },
-  { key: "logLevel", flag: "--log-level", env: "PSE_LOG_LEVEL", fallback: "info", description: "fatal, error, warn, info, debug, trace or silent" },
-  { key: "logFormat", flag: "--log-format", env: "PSE_LOG_FORMAT", fallback: "json", description: "json, or pretty for humans" },
-  { key: "maxPages", flag: "--max-pages", env: "PSE_MAX_PAGES", fallback: "0", description: "most pages followed in one Graph collection; 0 = no fixed limit (a nextLink loop, or 10 pages in a row that add no new item, still stop a runaway chain)" },
-  {
-    key: "customerSeries",
-    flag: "--customer-series",
-    env: "PSE_CUSTOMER_SERIES",
-    fallback: "all",
-    description: "per-tenant series for all customer tenants, only noncompliant ones (MFA coverage below 100% or no MFA policy enabled), or none; the tenant counts are exported in every mode",
-  },
-  { key: "webConfigFile", flag: "--web-config-file", env: "PSE_WEB_CONFIG_FILE", fallback: "", description: "exporter-toolkit web config file: TLS, basic auth and headers for the HTTP server (re-read on SIGHUP)" },
-  { key: "credential", flag: "--credential", env: "PSE_CREDENTIAL", fallback: "auto", description: "auto, client-secret, client-certificate, workload-identity or managed-identity" },
-] as const;
+export { SETTINGS };
 
 export type SettingKey = (typeof SETTINGS)[number]["key"];
 export type Flags = Partial<Record<SettingKey, string>>;
@@ -171,6 +156,19 @@ function oneOf<T extends string>(setting: string, text: string, allowed: readonl
   const found = allowed.find((value) => value === text);
   if (found === undefined) throw new ConfigError(setting, `"${text}" is not one of ${allowed.join(", ")}`);
   return found;
+}
+
+function switchOf(setting: string, text: string): boolean {
+  return oneOf(setting, text.trim(), ["true", "false"]) === "true";
+}
+
+function sources(read: <T>(key: SettingKey, parse: (setting: string, text: string) => T) => T): OptionalSources {
+  const customerNames = read("customerNames", (s, t) => oneOf<CustomerNameSource>(s, t.trim(), CUSTOMER_NAME_SOURCES));
+  const gdapRelationships = read("gdapRelationships", (s, t) => {
+    const chosen = oneOf(s, t.trim(), ["auto", "true", "false"]);
+    return chosen === "auto" ? customerNames === "gdap" : chosen === "true";
+  });
+  return Object.freeze({ customerNames, gdapRelationships, securityAlerts: read("securityAlerts", switchOf) });
 }
 
 function authority(env: Env): AuthorityConfig {
@@ -267,6 +265,7 @@ export function loadConfig(flags: Flags = {}, env: Env = process.env): Config {
     credential: credential(raw("credential").text, env),
     maxPages: read("maxPages", (s, t) => wholeNumber(s, t, 0, 1_000_000)),
     customerSeries: read("customerSeries", (s, t) => oneOf<CustomerSeries>(s, t, CUSTOMER_SERIES_MODES)),
+    sources: sources(read),
     webConfig: read("webConfigFile", (_s, t) => (t.trim() === "" ? undefined : loadWebConfig(t.trim()))),
   };
   return Object.freeze(config);

@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { describeConfig, formatDuration } from "./config.js";
 import type { GraphObserver, RetryPolicy } from "./graph/client.js";
 import { failureReason } from "./graph/failure-reason.js";
+import { endpointsRead } from "./graph/optional-sources.js";
 import { createExpositionCache } from "./metrics/exposition.js";
 import type { ExpositionCache } from "./metrics/exposition.js";
 import { createSelfMetrics } from "./metrics/self-metrics.js";
@@ -91,7 +92,7 @@ function graphObserver(config: Config, self: SelfMetrics, logger: Logger): Graph
  */
 async function refreshRunner(options: ExporterOptions, observer: GraphObserver): Promise<{ worker: RefreshWorker | undefined; runRefresh: (signal: AbortSignal) => Promise<RefreshResult> }> {
   const { config } = options;
-  const settings = { maxPages: config.maxPages, customerSeries: config.customerSeries, refreshInterval: formatDuration(config.refreshIntervalMs) };
+  const settings = { maxPages: config.maxPages, customerSeries: config.customerSeries, sources: config.sources, maxStalenessMs: config.maxStalenessMs, refreshInterval: formatDuration(config.refreshIntervalMs) };
   const graph = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
   if (!options.credential && !options.fetch) {
     const worker = createRefreshWorker({ settings: { graph, refresh: settings }, observer });
@@ -179,6 +180,7 @@ export async function startExporter(options: ExporterOptions): Promise<RunningEx
     refreshIntervalSeconds: config.refreshIntervalMs / 1000,
     maxStalenessSeconds: config.maxStalenessMs / 1000,
     customerSeries: config.customerSeries,
+    endpoints: endpointsRead(config.sources),
   });
   const cache = createExpositionCache(self);
   const observer = graphObserver(config, self, logger);

@@ -46,7 +46,7 @@ describe("the command line", () => {
   it("documents every setting in --help", () => {
     const help = runCli(["--help"]);
     expect(help.status).toBe(0);
-    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "--customer-series", "PSE_CUSTOMER_SERIES", "check-config", "simulate", "demo"]) {
+    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "--customer-series", "PSE_CUSTOMER_SERIES", "--customer-names", "PSE_CUSTOMER_NAMES", "--gdap-relationships", "PSE_GDAP_RELATIONSHIPS", "--security-alerts", "PSE_SECURITY_ALERTS", "check-config", "simulate", "demo"]) {
       expect(help.stdout).toContain(text);
     }
   });
@@ -64,6 +64,8 @@ describe("the command line", () => {
     ["an http Graph URL", ["--graph-base-url", "http://graph.microsoft.com"], CREDENTIALS, "--graph-base-url"],
     ["a missing credential", [], {}, "credential"],
     ["an unknown customer series mode", ["check-config"], { ...CREDENTIALS, PSE_CUSTOMER_SERIES: "some" }, 'PSE_CUSTOMER_SERIES: "some" is not one of all, noncompliant, none'],
+    ["an unknown customer name source", ["check-config", "--customer-names", "names"], CREDENTIALS, '--customer-names: "names" is not one of none, gdap, contracts'],
+    ["a security alerts switch that is no boolean", ["check-config"], { ...CREDENTIALS, PSE_SECURITY_ALERTS: "yes" }, 'PSE_SECURITY_ALERTS: "yes" is not one of true, false'],
     ["an unknown flag", ["--no-such-flag"], CREDENTIALS, "unknown option"],
   ])("stops with exit code 2 and one line on %s", (_name, args, env, named) => {
     const result = runCli(args, env);
@@ -108,6 +110,10 @@ describe("the command line", () => {
     const text = await (await fetch(url)).text();
     expect(sampleValue(text, "partner_security_customer_tenants")).toBe(7);
     expect(sampleValue(text, "partner_security_score")).toBeGreaterThan(0);
+    // What a CSP team triages with: names from GDAP, relationships and alerts.
+    expect(text).toMatch(/^partner_security_customer_info\{customer_tenant_id="[^"]+",customer_name="[^"]+"/m);
+    expect(sampleValue(text, "partner_security_gdap_relationships", { status: "active" })).toBeGreaterThan(0);
+    expect(text).toMatch(/^partner_security_customer_alerts_active\{/m);
     child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
   });

@@ -83,6 +83,9 @@ describe("loadConfig", () => {
     ["unknown customer series mode (env)", {}, { ...SECRET_ENV, PSE_CUSTOMER_SERIES: "some" }, 'PSE_CUSTOMER_SERIES: "some" is not one of all, noncompliant, none'],
     ["unknown customer series mode (flag)", { customerSeries: "None" }, SECRET_ENV, '--customer-series: "None" is not one of all, noncompliant, none'],
     ["http authority", {}, { ...SECRET_ENV, AZURE_AUTHORITY_HOST: "http://login.example.test" }, "AZURE_AUTHORITY_HOST: \"http://login.example.test\" must use https"],
+    ["unknown customer name source", {}, { ...SECRET_ENV, PSE_CUSTOMER_NAMES: "partner-center" }, 'PSE_CUSTOMER_NAMES: "partner-center" is not one of none, gdap, contracts'],
+    ["GDAP relationships neither auto, true nor false", { gdapRelationships: "yes" }, SECRET_ENV, '--gdap-relationships: "yes" is not one of auto, true, false'],
+    ["security alerts not a boolean", {}, { ...SECRET_ENV, PSE_SECURITY_ALERTS: "1" }, 'PSE_SECURITY_ALERTS: "1" is not one of true, false'],
   ])("rejects %s with one line naming the setting", (_name, flags, env, message) => {
     const error = errorOf(flags, env);
     expect(error.message).toContain(message);
@@ -107,6 +110,23 @@ describe("loadConfig", () => {
     const config = loadConfig({ customerSeries: mode }, { ...SECRET_ENV, PSE_CUSTOMER_SERIES: mode === "all" ? "none" : "all" });
     expect(config.customerSeries).toBe(mode);
     expect(describeConfig(config).customerSeries).toBe(mode);
+  });
+
+  it("reads no customer names, no GDAP relationships and the partner security alerts by default", () => {
+    expect(loadConfig({}, SECRET_ENV).sources).toEqual({ customerNames: "none", gdapRelationships: false, securityAlerts: true });
+  });
+
+  it.each<[Record<string, string>, Flags, object]>([
+    [{ PSE_CUSTOMER_NAMES: "gdap" }, {}, { customerNames: "gdap", gdapRelationships: true, securityAlerts: true }],
+    [{ PSE_CUSTOMER_NAMES: "gdap", PSE_GDAP_RELATIONSHIPS: "false" }, {}, { customerNames: "gdap", gdapRelationships: false, securityAlerts: true }],
+    [{ PSE_CUSTOMER_NAMES: "contracts" }, {}, { customerNames: "contracts", gdapRelationships: false, securityAlerts: true }],
+    [{ PSE_CUSTOMER_NAMES: "contracts", PSE_GDAP_RELATIONSHIPS: "true" }, {}, { customerNames: "contracts", gdapRelationships: true, securityAlerts: true }],
+    [{ PSE_SECURITY_ALERTS: "true" }, { securityAlerts: "false" }, { customerNames: "none", gdapRelationships: false, securityAlerts: false }],
+    [{}, { customerNames: "gdap", gdapRelationships: "auto" }, { customerNames: "gdap", gdapRelationships: true, securityAlerts: true }],
+  ])("reads the optional sources from %j and flags %j", (env, flags, sources) => {
+    const config = loadConfig(flags, { ...SECRET_ENV, ...env });
+    expect(config.sources).toEqual(sources);
+    expect(describeConfig(config).sources).toEqual(sources);
   });
 
   it("describes the config without the secret", () => {

@@ -1,38 +1,27 @@
-import { inSlices } from "../slices.js";
 import type { GraphClient } from "./client.js";
-import { EnvelopeError, GraphError, SchemaError } from "./errors.js";
-import { foldHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
+import { distinct, fetchCollection, PATHS } from "./collection.js";
+import type { Collector } from "./collection.js";
+import { EnvelopeError, GraphError } from "./errors.js";
+import { fetchOptional, NO_OPTIONAL_SOURCES } from "./optional-sources.js";
+import type { OptionalMemory, OptionalSources } from "./optional-sources.js";
+import { foldHistory, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
 import type { WarningSink } from "./schema.js";
-import type { Endpoint, HistoryEntry, Score, Snapshot } from "./snapshot.js";
+import type { HistoryEntry, OptionalEndpoint, Score, Snapshot } from "./snapshot.js";
 
-const ROOT = "/security/partner/securityScore";
-const PATHS: Record<Endpoint, string> = {
-  securityScore: ROOT,
-  requirements: `${ROOT}/requirements`,
-  history: `${ROOT}/history`,
-  customerInsights: `${ROOT}/customerInsights`,
-};
-
-/**
- * No fixed page limit by default: at Graph's page sizes a healthy partner with 100,000 customer
- * tenants needs hundreds of pages, and how many depends on a page size Graph does not document.
- * A runaway nextLink chain is stopped by the loop check and by MAX_PAGES_WITHOUT_NEW_ITEMS instead;
- * a positive `maxPages` (PSE_MAX_PAGES) still caps the pages of one collection.
- */
-export const DEFAULT_MAX_PAGES = 0;
-
-/**
- * Consecutive pages that may add no new item (empty, or only duplicates and unusable items) before
- * the chain is taken for a runaway: a healthy collection adds items on every page but, at most, a
- * few empty ones.
- */
-export const MAX_PAGES_WITHOUT_NEW_ITEMS = 10;
+export { DEFAULT_MAX_PAGES, MAX_PAGES_WITHOUT_NEW_ITEMS, fetchCollection } from "./collection.js";
+export type { Collector } from "./collection.js";
 
 export interface FetchSnapshotOptions {
   readonly signal: AbortSignal;
   readonly warn: WarningSink;
   /** Most pages of one collection; 0 or absent: no fixed limit. */
   readonly maxPages?: number;
+  /** The optional sources to read besides the score's four endpoints; none when absent. */
+  readonly sources?: OptionalSources;
+  /** Told, once per refresh, each optional endpoint left out and why (a 403 names the permission). */
+  readonly unavailable?: (endpoint: OptionalEndpoint, reason: string) => void;
+  /** The optional sources' last good data, kept by the caller across refreshes. */
+  readonly memory?: OptionalMemory;
 }
 
 /**
@@ -71,93 +60,6 @@ function present<T>(value: T | typeof UNAVAILABLE | typeof UNREADABLE): value is
   return value !== UNAVAILABLE && value !== UNREADABLE;
 }
 
-/**
- * What one collection's items become while its pages arrive: each item is validated as it comes and
- * the raw page dropped, so a refresh never holds every raw item of 100,000 tenants.
- */
-export interface Collector<T> {
-  /** Takes one raw item; true when it added something new (not a duplicate, not unusable). */
-  add(item: unknown): boolean;
-  result(): T;
-}
-
-/**
- * Follows `@odata.nextLink` to the end, feeding every item to the collector; the whole collection or
- * an error, never part of it. The next page is requested while the current one is validated.
- */
-export async function fetchCollection<T>(client: GraphClient, endpoint: Endpoint, options: FetchSnapshotOptions, collector: Collector<T>): Promise<T> {
-  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  // Aborts the page requested ahead when this collection fails.
-  const abandon = new AbortController();
-  const signal = AbortSignal.any([options.signal, abandon.signal]);
-  const requested = new Set<string>();
-  function request(link: string): Promise<unknown> {
-    requested.add(link);
-    const answer = client.getJson(endpoint, link, signal);
-    // Awaited on the next turn of the loop, unless this collection fails first.
-    answer.catch(() => undefined);
-    return answer;
-  }
-  let pending: Promise<unknown> | undefined = request(PATHS[endpoint]);
-  let pages = 1;
-  let withoutNewItems = 0;
-  try {
-    while (pending !== undefined) {
-      const page = parseCollectionPage(endpoint, await pending);
-      pending = undefined;
-      const next = page.nextLink;
-      if (next !== undefined) {
-        if (requested.has(next)) throw new SchemaError(`${endpoint}: @odata.nextLink repeats an earlier page (loop)`, endpoint);
-        if (maxPages > 0 && pages >= maxPages) throw new SchemaError(`${endpoint}: more than ${maxPages} pages (PSE_MAX_PAGES); stopped following @odata.nextLink`, endpoint);
-        pending = request(next);
-        pages++;
-      }
-      withoutNewItems = (await collect(page.items, collector)) ? 0 : withoutNewItems + 1;
-      if (next !== undefined && withoutNewItems >= MAX_PAGES_WITHOUT_NEW_ITEMS) {
-        throw new SchemaError(`${endpoint}: ${withoutNewItems} pages in a row added no new item; stopped following @odata.nextLink (runaway chain)`, endpoint);
-      }
-    }
-    return collector.result();
-  } finally {
-    abandon.abort();
-  }
-}
-
-/** Items validated between two yields to the event loop, so scrapes are served while 100,000 tenants are read. */
-const PARSE_SLICE = 200;
-
-/** Feeds one page's items to the collector in slices; true when any of them was new. */
-async function collect(items: readonly unknown[], collector: Collector<unknown>): Promise<boolean> {
-  let added = false;
-  for await (const slice of inSlices(items, PARSE_SLICE)) {
-    for (const item of slice) {
-      if (collector.add(item)) added = true;
-    }
-  }
-  return added;
-}
-
-/** Two series with one label set would make the exposition invalid; the first one wins. */
-function distinct<T>(endpoint: Endpoint, parse: (item: unknown, warn: WarningSink) => T | undefined, key: (value: T) => string, warn: WarningSink): Collector<T[]> {
-  const values: T[] = [];
-  const seen = new Set<string>();
-  return {
-    add(item) {
-      const value = parse(item, warn);
-      if (value === undefined) return false;
-      const id = key(value);
-      if (seen.has(id)) {
-        warn(`${endpoint}: duplicate id dropped`);
-        return false;
-      }
-      seen.add(id);
-      values.push(value);
-      return true;
-    },
-    result: () => values,
-  };
-}
-
 /** Only the newest history entry is exported; an entry is new when no earlier one had its date. */
 function newestHistory(warn: WarningSink): Collector<HistoryEntry | undefined> {
   let latest: HistoryEntry | undefined;
@@ -174,17 +76,22 @@ function newestHistory(warn: WarningSink): Collector<HistoryEntry | undefined> {
   };
 }
 
-/** One refresh: the four endpoints concurrently (four requests in flight at most), validated into a frozen snapshot. */
+/**
+ * One refresh: the score's four endpoints and the optional sources that are on, concurrently (one
+ * request in flight per endpoint), validated into a frozen snapshot.
+ */
 export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotOptions): Promise<Snapshot> {
   const { warn } = options;
   // The first failure fails the refresh, so the requests still in flight are abandoned with it.
   const abandon = new AbortController();
   const inner = { ...options, signal: AbortSignal.any([options.signal, abandon.signal]) };
-  const [scoreBody, requirements, history, customers] = await Promise.all([
+  const optional = fetchOptional(client, options.sources ?? NO_OPTIONAL_SOURCES, { ...inner, unavailable: options.unavailable ?? (() => undefined), ...(options.memory ? { memory: options.memory } : {}) });
+  const [scoreBody, requirements, history, customers, extra] = await Promise.all([
     client.getJson("securityScore", PATHS.securityScore, inner.signal),
     settle(fetchCollection(client, "requirements", inner, distinct("requirements", parseRequirement, (requirement) => requirement.id, warn)), warn),
     settle(fetchCollection(client, "history", inner, newestHistory(warn)), warn),
     settle(fetchCollection(client, "customerInsights", inner, distinct("customerInsights", parseCustomerInsight, (customer) => customer.tenantId, warn)), warn),
+    optional,
   ]).catch((error: unknown) => {
     abandon.abort(error);
     throw error;
@@ -196,11 +103,15 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
       requirements: requirements !== UNAVAILABLE,
       history: history !== UNAVAILABLE,
       customerInsights: customers !== UNAVAILABLE,
+      ...extra.available,
     },
     score: readScore(scoreBody, warn),
     requirements: present(requirements) ? requirements : [],
     latestHistory: present(history) ? history : undefined,
     customers: present(customers) ? customers : [],
+    customerNames: extra.customerNames,
+    gdapRelationships: extra.gdapRelationships,
+    securityAlerts: extra.securityAlerts,
   });
 }
 
@@ -213,5 +124,6 @@ function freezeSnapshot(snapshot: Snapshot): Snapshot {
   if (snapshot.score) Object.freeze(snapshot.score);
   Object.freeze(snapshot.requirements);
   Object.freeze(snapshot.customers);
+  for (const list of [snapshot.customerNames, snapshot.gdapRelationships, snapshot.securityAlerts]) if (list) Object.freeze(list);
   return Object.freeze(snapshot);
 }

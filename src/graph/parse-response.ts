@@ -1,4 +1,5 @@
 import { GraphError, SchemaError, UnauthorizedError, firstLine } from "./errors.js";
+import { permissionFor } from "./optional-sources.js";
 import type { Endpoint } from "./snapshot.js";
 
 /** The JSON of a successful answer; any other status becomes the GraphError the retry policy branches on. */
@@ -21,7 +22,7 @@ function errorFromResponse(endpoint: Endpoint, response: Response, body: string,
     // An error page that is not JSON still has a status, which is what the policy branches on.
   }
   if (response.status === 401) return new UnauthorizedError(`${endpoint}: HTTP 401${code ? ` ${code}` : ""}: ${firstLine(message)}`, endpoint, code, token);
-  const hint = response.status === 403 ? " (is the PartnerSecurity.Read.All application permission granted with admin consent?)" : "";
+  const hint = response.status === 403 ? ` (is the ${permissionFor(endpoint)} application permission granted with admin consent?)` : "";
   return new GraphError(
     `${endpoint}: HTTP ${response.status}${code ? ` ${code}` : ""}: ${firstLine(message)}${hint}`,
     endpoint,

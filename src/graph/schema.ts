@@ -54,7 +54,7 @@ export const graphDateTime = z.string().transform((text, ctx) => {
   return ms / 1000;
 });
 
-const graphText = z.string();
+export const graphText = z.string();
 const graphObject = z.record(z.string(), z.unknown());
 
 const collectionPage = z.looseObject({
@@ -87,12 +87,12 @@ function describeValue(value: unknown): string {
 }
 
 /** Reads one field; a present but invalid value is dropped with a warning that names the field. */
-function field<T>(object: Record<string, unknown>, key: string, schema: z.ZodType<T>, where: string, warn: WarningSink): T | undefined {
+export function field<T>(object: Record<string, unknown>, key: string, schema: z.ZodType<T>, where: string, warn: WarningSink, expected = schemaName(schema)): T | undefined {
   const value = object[key];
   if (value === undefined) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  warn(`${where}.${key}: dropped, expected ${schemaName(schema)} but got ${describeValue(value)}`);
+  warn(`${where}.${key}: dropped, expected ${expected} but got ${describeValue(value)}`);
   return undefined;
 }
 
@@ -102,7 +102,7 @@ function schemaName(schema: z.ZodType): string {
   return "a string";
 }
 
-function asObject(value: unknown, where: string, warn: WarningSink): Record<string, unknown> | undefined {
+export function asObject(value: unknown, where: string, warn: WarningSink): Record<string, unknown> | undefined {
   const result = graphObject.safeParse(value);
   if (result.success && !Array.isArray(value)) return result.data;
   warn(`${where}: dropped, expected an object but got ${describeValue(value)}`);

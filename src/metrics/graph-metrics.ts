@@ -2,7 +2,6 @@ import type { Snapshot } from "../graph/snapshot.js";
 import { COMPLIANCE_STATUSES, REQUIREMENT_STATES } from "../graph/snapshot.js";
 import type { MetricContract, Sample } from "./contract.js";
 import { COVERAGE_BANDS, MFA_POLICIES } from "./customer-series.js";
-import type { CustomerSummary } from "./customer-series.js";
 import {
   adminsCount,
   customerPolicySamples,
@@ -15,15 +14,17 @@ import {
   sampleIfKnown,
   stateset,
 } from "./samples.js";
+import type { SnapshotSummary } from "./summary.js";
+import { TRIAGE_METRICS } from "./triage-metrics.js";
 
 /** One Graph-derived metric: its contract and how to read its samples from a snapshot. */
 export interface MetricRow extends MetricContract {
   readonly type: "gauge";
   /**
-   * Read lazily, a slice at a time between yields to the event loop. Rows labelled by
-   * `customer_tenant_id` read only `customers.exported`; the aggregates read `customers.counts`.
+   * Read lazily, a slice at a time between yields to the event loop. The MFA rows labelled by
+   * `customer_tenant_id` read only `summary.customers.exported`; the aggregates read `summary.customers.counts`.
    */
-  samples(snapshot: Snapshot, customers: CustomerSummary): Iterable<Sample>;
+  samples(snapshot: Snapshot, summary: SnapshotSummary): Iterable<Sample>;
 }
 
 const ALL_TENANTS = "counted over every tenant customerInsights listed whatever PSE_CUSTOMER_SERIES";
@@ -221,5 +222,5 @@ export const GRAPH_METRICS: readonly MetricRow[] = [
     unit: "seconds",
     source: "history[latest].createdDateTime",
     samples: (s) => sampleIfKnown(s.latestHistory?.createdSeconds),
-  },
+  },  ...TRIAGE_METRICS,
 ];

@@ -2,12 +2,12 @@ import { constants, crc32, deflateRawSync } from "node:zlib";
 import { Registry } from "prom-client";
 import type { OpenMetricsContentType, PrometheusContentType, RegistryContentType } from "prom-client";
 import type { Snapshot } from "../graph/snapshot.js";
-import { summarizeCustomers } from "./customer-series.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { GRAPH_METRICS } from "./graph-metrics.js";
 import { SNAPSHOT_GENERATION } from "./self-metric-table.js";
 import type { Sample } from "./contract.js";
 import { inSlices } from "../slices.js";
+import { summarizeSnapshot } from "./summary.js";
 
 export type ExpositionFormat = "text" | "openmetrics";
 
@@ -176,8 +176,8 @@ export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions)
   if (generation !== undefined) {
     families.push({ ...SNAPSHOT_GENERATION, samples: () => [{ labelValues: [], value: generation }] });
   }
-  const customers = await summarizeCustomers(snapshot.customers, options.customerSeries);
-  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, labelNames: row.labelNames, samples: () => row.samples(snapshot, customers) });
+  const summary = await summarizeSnapshot(snapshot, options.customerSeries);
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, labelNames: row.labelNames, samples: () => row.samples(snapshot, summary) });
   const chunks: Buffer[] = [];
   let series = 0;
   for (const family of families) {

@@ -1,7 +1,8 @@
 import type { CustomerInsight, MfaPolicies, PolicyEnabled, Requirement, RequirementDetails, Snapshot } from "../graph/snapshot.js";
 import type { Sample } from "./contract.js";
 import { MFA_POLICIES } from "./customer-series.js";
-import type { CustomerCounts, CustomerSummary } from "./customer-series.js";
+import type { CustomerCounts } from "./customer-series.js";
+import type { SnapshotSummary } from "./summary.js";
 
 // How the rows of GRAPH_METRICS read their samples from a snapshot; each sample's label values
 // follow its row's labelNames.
@@ -60,20 +61,20 @@ export function adminsCount(key: Exclude<keyof Extract<RequirementDetails, { kin
 // Generators: these run over every exported tenant, 100,000 of them at the largest partners, and
 // the renderer reads them a slice at a time.
 export function perCustomer(read: (customer: CustomerInsight) => number | undefined) {
-  return function* customerSamples(_snapshot: Snapshot, customers: CustomerSummary): Generator<Sample> {
-    for (const customer of customers.exported) {
+  return function* customerSamples(_snapshot: Snapshot, summary: SnapshotSummary): Generator<Sample> {
+    for (const customer of summary.customers.exported) {
       const value = read(customer);
       if (value !== undefined) yield { labelValues: [customer.tenantId], value };
     }
   };
 }
 
-export function* customerPolicySamples(_snapshot: Snapshot, customers: CustomerSummary): Generator<Sample> {
-  for (const customer of customers.exported) yield* policySamples(customer.policies, [customer.tenantId]);
+export function* customerPolicySamples(_snapshot: Snapshot, summary: SnapshotSummary): Generator<Sample> {
+  for (const customer of summary.customers.exported) yield* policySamples(customer.policies, [customer.tenantId]);
 }
 
 /** Over every tenant customerInsights listed, whatever the mode; no series when the endpoint did not answer. */
 export function overAllCustomers(read: (counts: CustomerCounts) => Sample[]) {
-  return (snapshot: Snapshot, customers: CustomerSummary): Sample[] => (snapshot.available.customerInsights ? read(customers.counts) : []);
+  return (snapshot: Snapshot, summary: SnapshotSummary): Sample[] => (snapshot.available.customerInsights ? read(summary.customers.counts) : []);
 }
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
 import type { Registry, RegistryContentType } from "prom-client";
-import { ENDPOINTS, REFRESH_FAILURE_REASONS } from "../graph/snapshot.js";
+import { REFRESH_FAILURE_REASONS, SCORE_ENDPOINTS } from "../graph/snapshot.js";
 import type { Endpoint, RefreshFailureReason } from "../graph/snapshot.js";
 import type { CustomerSeries } from "./customer-series.js";
 import { createRegistry } from "./render.js";
@@ -20,6 +20,8 @@ export interface ExportedSettings {
   readonly maxStalenessSeconds: number;
   /** Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES). */
   readonly customerSeries: CustomerSeries;
+  /** The Graph endpoints the configuration reads: only they get `endpoint` series. Default: the score's four. */
+  readonly endpoints?: readonly Endpoint[];
 }
 
 /** How one refresh ended; a failure says why. */
@@ -39,7 +41,8 @@ export interface SelfMetrics {
   refreshSkipped(): void;
   graphAttempt(event: { endpoint: Endpoint; code: string; seconds: number }): void;
   graphRetry(event: { endpoint: Endpoint }): void;
-  endpointsAvailable(available: Readonly<Record<Endpoint, boolean>>): void;
+  /** Whether each endpoint the configuration reads answered; an endpoint without an entry keeps its value. */
+  endpointsAvailable(available: Readonly<Partial<Record<Endpoint, boolean>>>): void;
   validationWarnings(count: number): void;
   graphSeries(count: number): void;
 }
@@ -77,8 +80,8 @@ function withDefaultMetrics(registry: Registry<RegistryContentType>): void {
 }
 
 /** The series that exist from the start, so rules see a 0 before the first event rather than no series. */
-function startAtZero(set: Instruments): void {
-  for (const endpoint of ENDPOINTS) {
+function startAtZero(set: Instruments, endpoints: readonly Endpoint[]): void {
+  for (const endpoint of endpoints) {
     set.retries.inc({ endpoint }, 0);
     // Throttling is alerted on with increase(): a series that exists before the first 429 counts it.
     set.requests.inc({ endpoint, code: "429" }, 0);
@@ -102,15 +105,24 @@ function recordRefresh(set: Instruments, ending: RefreshEnding, consecutiveFailu
   if (ending.ok) set.lastSuccess.set(ending.finishedAt / 1000);
 }
 
+/** An endpoint without an entry (not read in this refresh) keeps its value. */
+function recordAvailability(set: Instruments, endpoints: readonly Endpoint[], available: Readonly<Partial<Record<Endpoint, boolean>>>): void {
+  for (const endpoint of endpoints) {
+    const answered = available[endpoint];
+    if (answered !== undefined) set.available.set({ endpoint }, Number(answered));
+  }
+}
+
 /**
  * prom-client renames counters when it renders OpenMetrics, so each format gets its own
  * registry and its own metric objects; every update goes to both.
  */
 export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings): SelfMetrics {
   const registries = { text: createRegistry("text"), openmetrics: createRegistry("openmetrics") } as const;
+  const endpoints = settings.endpoints ?? SCORE_ENDPOINTS;
   const sets = [defineSelfMetrics(registries.text, build, settings), defineSelfMetrics(registries.openmetrics, build, settings)];
   for (const registry of Object.values(registries)) withDefaultMetrics(registry);
-  for (const set of sets) startAtZero(set);
+  for (const set of sets) startAtZero(set, endpoints);
   let version = 0;
   let partner = "";
   let consecutiveFailures = 0;
@@ -149,7 +161,7 @@ export function createSelfMetrics(build: BuildInfo, settings: ExportedSettings):
     },
     endpointsAvailable(available) {
       version++;
-      for (const set of sets) for (const endpoint of ENDPOINTS) set.available.set({ endpoint }, Number(available[endpoint]));
+      for (const set of sets) recordAvailability(set, endpoints, available);
     },
     validationWarnings(count) {
       version++;

@@ -20,6 +20,8 @@ export interface PublishingRefreshOptions {
 export function createPublishingRefresh(options: PublishingRefreshOptions): (signal: AbortSignal) => Promise<void> {
   const { cache, self, logger } = options;
   const warnedOnce = new Set<string>();
+  // Said again only when it was not said for the refresh before: once per outage, not every refresh.
+  let unavailableBefore = new Set<string>();
   return async function refresh(signal) {
     const result = await options.run(signal);
     const { rendered, warnings } = result;
@@ -32,6 +34,8 @@ export function createPublishingRefresh(options: PublishingRefreshOptions): (sig
       warnedOnce.add(message);
       logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
     }
+    for (const { endpoint, reason } of result.unavailable) if (!unavailableBefore.has(reason)) logger.warn({ endpoint }, reason);
+    unavailableBefore = new Set(result.unavailable.map(({ reason }) => reason));
     const unavailable = Object.entries(result.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
     logger.info({ series: rendered.series, customers: result.customers, unavailable }, "refresh succeeded");
   };

@@ -55,6 +55,7 @@ function revive(wire: WireResult): RefreshResult {
   return {
     rendered: Object.freeze({ bodies: Object.freeze({ text: body, openmetrics: body }), renderedAt: wire.renderedAt, series: wire.series }),
     available: wire.available,
+    unavailable: wire.unavailable,
     warnings: wire.warnings,
     customers: wire.customers,
   };

@@ -1,6 +1,8 @@
 import type { GraphClient } from "../graph/client.js";
 import { fetchSnapshot } from "../graph/fetch-snapshot.js";
-import type { Endpoint } from "../graph/snapshot.js";
+import { createOptionalMemory } from "../graph/optional-sources.js";
+import type { OptionalSources } from "../graph/optional-sources.js";
+import type { Endpoint, OptionalEndpoint } from "../graph/snapshot.js";
 import type { CustomerSeries } from "../metrics/customer-series.js";
 import { renderSnapshot } from "../metrics/render.js";
 import type { RenderedSnapshot } from "../metrics/render.js";
@@ -10,6 +12,9 @@ export interface RefreshSettings {
   /** Most pages of one collection; 0: no fixed limit. */
   readonly maxPages: number;
   readonly customerSeries: CustomerSeries;
+  readonly sources: OptionalSources;
+  /** How long an optional source's last good data may stand in for a failure (PSE_MAX_STALENESS; 0 = no limit). */
+  readonly maxStalenessMs: number;
   /** The configured interval as the user wrote it, for the HELP text. */
   readonly refreshInterval: string;
 }
@@ -17,7 +22,10 @@ export interface RefreshSettings {
 /** One successful refresh: the rendered exposition and what the self-metrics report of it. */
 export interface RefreshResult {
   readonly rendered: RenderedSnapshot;
-  readonly available: Readonly<Record<Endpoint, boolean>>;
+  /** An entry per endpoint the configuration reads. */
+  readonly available: Readonly<Partial<Record<Endpoint, boolean>>>;
+  /** Why each optional endpoint left out of this refresh was left out, one line each. */
+  readonly unavailable: ReadonlyArray<{ readonly endpoint: OptionalEndpoint; readonly reason: string }>;
   /** Every validation warning of this refresh, repeats included (the metric counts them all). */
   readonly warnings: readonly string[];
   readonly customers: number;
@@ -26,10 +34,19 @@ export interface RefreshResult {
 /** Fetch, validate and render: one refresh, numbering its successful renderings. */
 export function createRefresh(graph: GraphClient, settings: RefreshSettings): (signal: AbortSignal) => Promise<RefreshResult> {
   let generation = 0;
+  const memory = createOptionalMemory(settings.maxStalenessMs);
   return async function refresh(signal) {
     const warnings: string[] = [];
-    const snapshot = await fetchSnapshot(graph, { signal, maxPages: settings.maxPages, warn: (message) => warnings.push(message) });
+    const unavailable: Array<{ endpoint: OptionalEndpoint; reason: string }> = [];
+    const snapshot = await fetchSnapshot(graph, {
+      signal,
+      maxPages: settings.maxPages,
+      sources: settings.sources,
+      memory,
+      warn: (message) => warnings.push(message),
+      unavailable: (endpoint, reason) => unavailable.push({ endpoint, reason }),
+    });
     const rendered = await renderSnapshot(snapshot, { refreshInterval: settings.refreshInterval, customerSeries: settings.customerSeries, generation: ++generation });
-    return { rendered, available: snapshot.available, warnings, customers: snapshot.customers.length };
+    return { rendered, available: snapshot.available, unavailable, warnings, customers: snapshot.customers.length };
   };
 }

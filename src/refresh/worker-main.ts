@@ -36,6 +36,7 @@ function main(port: NonNullable<typeof parentPort>, settings: WorkerSettings): v
         renderedAt: result.rendered.renderedAt,
         series: result.rendered.series,
         available: result.available,
+        unavailable: result.unavailable,
         warnings: result.warnings,
         customers: result.customers,
       };

@@ -2,7 +2,7 @@ import type { CredentialConfig } from "../config.js";
 import type { RetryPolicy } from "../graph/client.js";
 import { GraphError, SchemaError } from "../graph/errors.js";
 import type { Endpoint } from "../graph/snapshot.js";
-import type { RefreshSettings } from "./refresh.js";
+import type { RefreshResult, RefreshSettings } from "./refresh.js";
 
 /** What the refresh worker is started with: plain data (the credential is built inside the worker). */
 export interface WorkerSettings {
@@ -33,7 +33,8 @@ export interface WireResult {
   readonly crc: number;
   readonly renderedAt: number;
   readonly series: number;
-  readonly available: Readonly<Record<Endpoint, boolean>>;
+  readonly available: Readonly<Partial<Record<Endpoint, boolean>>>;
+  readonly unavailable: RefreshResult["unavailable"];
   readonly warnings: readonly string[];
   readonly customers: number;
 }

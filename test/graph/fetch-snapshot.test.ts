@@ -3,8 +3,9 @@ import type { GraphClient } from "../../src/graph/client.js";
 import { GraphError, SchemaError } from "../../src/graph/errors.js";
 import { SETTINGS } from "../../src/config.js";
 import { DEFAULT_MAX_PAGES, MAX_PAGES_WITHOUT_NEW_ITEMS, fetchCollection, fetchSnapshot } from "../../src/graph/fetch-snapshot.js";
+import { createOptionalMemory } from "../../src/graph/optional-sources.js";
 import type { Collector } from "../../src/graph/fetch-snapshot.js";
-import { fakeGraphClient, fixtureAnswers, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { ALL_SOURCES, fakeGraphClient, fixtureAnswers, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 
 const INSIGHTS = "/security/partner/securityScore/customerInsights";
 const signal = new AbortController().signal;
@@ -57,7 +58,7 @@ describe("fetchCollection", () => {
       "https://g/p2": { value: [tenant("b")], "@odata.nextLink": "https://g/p3" },
       "https://g/p3": { value: [tenant("c")] },
     });
-    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
+    const items = await fetchCollection(client, "customerInsights", { signal }, rawItems());
     expect(items).toEqual([tenant("a"), tenant("b"), tenant("c")]);
     expect(client.calls).toEqual([INSIGHTS, "https://g/p2", "https://g/p3"]);
   });
@@ -67,7 +68,7 @@ describe("fetchCollection", () => {
       [INSIGHTS]: { value: [], "@odata.nextLink": "https://g/p2" },
       "https://g/p2": { value: [], "@odata.nextLink": "https://g/p2" },
     });
-    await expect(fetchCollection(client, "customerInsights", { signal, warn }, rawItems())).rejects.toThrow(/repeats an earlier page/);
+    await expect(fetchCollection(client, "customerInsights", { signal }, rawItems())).rejects.toThrow(/repeats an earlier page/);
     expect(client.calls).toHaveLength(2);
   });
 
@@ -76,14 +77,14 @@ describe("fetchCollection", () => {
     const endless: GraphClient = {
       getJson: () => Promise.resolve({ value: [tenant(String(page))], "@odata.nextLink": `https://g/p${++page}` }),
     };
-    await expect(fetchCollection(endless, "customerInsights", { signal, warn, maxPages: 5 }, rawItems())).rejects.toThrow(/more than 5 pages \(PSE_MAX_PAGES\)/);
+    await expect(fetchCollection(endless, "customerInsights", { signal, maxPages: 5 }, rawItems())).rejects.toThrow(/more than 5 pages \(PSE_MAX_PAGES\)/);
     expect(page).toBe(5);
   });
 
   it("has no fixed page limit by default: 100,000 tenants one per page are read whole", async () => {
     expect(DEFAULT_MAX_PAGES).toBe(0);
     const client = chain(100_000, (page) => [tenant(`t${page}`)]);
-    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
+    const items = await fetchCollection(client, "customerInsights", { signal }, rawItems());
     expect(items).toHaveLength(100_000);
     expect(new Set(client.calls).size).toBe(100_000);
   }, 60_000);
@@ -95,7 +96,7 @@ describe("fetchCollection", () => {
   ])("stops a runaway chain of %s with distinct nextLinks", async (_name, filler) => {
     // Two good pages, then filler for ever.
     const client = chain(1_000_000, (page) => (page < 2 ? [tenant(`t${page}`)] : filler()));
-    const failure = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems()).catch((error: unknown) => error);
+    const failure = await fetchCollection(client, "customerInsights", { signal }, rawItems()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SchemaError);
     expect(String(failure)).toContain(`${MAX_PAGES_WITHOUT_NEW_ITEMS} pages in a row added no new item`);
     // The good pages, the filler pages, and the next page already requested (then abandoned).
@@ -105,7 +106,7 @@ describe("fetchCollection", () => {
   it("reads through fewer empty pages in a row than the runaway guard allows", async () => {
     const empty = MAX_PAGES_WITHOUT_NEW_ITEMS - 1;
     const client = chain(2 + empty + 1, (page) => (page === 0 ? [tenant("first")] : page <= empty ? [] : [tenant(`t${page}`)]));
-    const items = await fetchCollection(client, "customerInsights", { signal, warn }, rawItems());
+    const items = await fetchCollection(client, "customerInsights", { signal }, rawItems());
     expect(items).toEqual([tenant("first"), tenant(`t${empty + 1}`), tenant(`t${empty + 2}`)]);
   });
 
@@ -120,7 +121,7 @@ describe("fetchCollection", () => {
       },
       result: () => validatedBeforeNext.length,
     };
-    expect(await fetchCollection(client, "customerInsights", { signal, warn }, collector)).toBe(5);
+    expect(await fetchCollection(client, "customerInsights", { signal }, collector)).toBe(5);
     expect(validatedBeforeNext).toEqual([true, true, true, true, false]);
     expect(client.maxInFlight).toBe(1);
   });
@@ -140,7 +141,7 @@ describe("fetchCollection", () => {
       },
       result: () => undefined,
     };
-    await expect(fetchCollection(client, "customerInsights", { signal, warn }, failing)).rejects.toThrow("validation broke");
+    await expect(fetchCollection(client, "customerInsights", { signal }, failing)).rejects.toThrow("validation broke");
     expect(ahead?.aborted).toBe(true);
   });
 
@@ -221,5 +222,120 @@ describe("fetchSnapshot", () => {
     expect(snapshot.customers).toHaveLength(1);
     expect(snapshot.customers[0]?.totalUsers).toBe(1);
     expect(warnings).toContain("customerInsights: duplicate id dropped");
+  });
+});
+
+describe("fetchSnapshot with the optional sources", () => {
+  function reasons(): { unavailable: (endpoint: string, reason: string) => void; said: Array<[string, string]> } {
+    const said: Array<[string, string]> = [];
+    return { unavailable: (endpoint, reason) => void said.push([endpoint, reason]), said };
+  }
+
+  it("requests none of them when they are off, and has no entry for them in available", async () => {
+    const client = fakeGraphClient(fixtureAnswers());
+    const snapshot = await fetchSnapshot(client, { signal, warn });
+    expect(client.calls.filter((call) => !call.includes("securityScore"))).toEqual([]);
+    expect(snapshot.customerNames).toBeUndefined();
+    expect(snapshot.gdapRelationships).toBeUndefined();
+    expect(snapshot.securityAlerts).toBeUndefined();
+  });
+
+  it("reads names from GDAP customers, relationships and alerts when on", async () => {
+    const client = fakeGraphClient(fixtureAnswers());
+    const snapshot = await fetchSnapshot(client, { signal, warn, sources: ALL_SOURCES });
+    expect(snapshot.available).toEqual({ securityScore: true, requirements: true, history: true, customerInsights: true, delegatedAdminCustomers: true, delegatedAdminRelationships: true, securityAlerts: true });
+    expect(client.calls).not.toContain("/contracts");
+    expect(snapshot.customerNames).toHaveLength(4);
+    expect(snapshot.gdapRelationships).toHaveLength(6);
+    expect(snapshot.securityAlerts).toHaveLength(6);
+    expect(Object.isFrozen(snapshot.securityAlerts)).toBe(true);
+  });
+
+  it("reads names from contracts instead of GDAP customers when PSE_CUSTOMER_NAMES=contracts", async () => {
+    const client = fakeGraphClient(fixtureAnswers());
+    const snapshot = await fetchSnapshot(client, { signal, warn, sources: { customerNames: "contracts", gdapRelationships: false, securityAlerts: false } });
+    expect(client.calls).toContain("/contracts");
+    expect(client.calls).not.toContain("/tenantRelationships/delegatedAdminCustomers");
+    expect(snapshot.customerNames?.map((name) => name.domain)).toEqual(["fabrikameu.onmicrosoft.com", "tailspin.onmicrosoft.com", ""]);
+  });
+
+  it.each([
+    ["securityAlerts", "PartnerSecurity.Read.All", "PSE_SECURITY_ALERTS"],
+    ["delegatedAdminCustomers", "DelegatedAdminRelationship.Read.All", "PSE_CUSTOMER_NAMES"],
+    ["delegatedAdminRelationships", "DelegatedAdminRelationship.Read.All", "PSE_GDAP_RELATIONSHIPS"],
+  ] as const)("leaves %s out on a 403, naming the permission to grant, and exports everything else", async (endpoint, permission, setting) => {
+    const answers = fixtureAnswers();
+    const path = Object.keys(answers).find((key) => key.endsWith(`/${endpoint}`)) ?? "";
+    answers[path] = new GraphError(`${endpoint}: HTTP 403 Forbidden: Missing role`, endpoint, 403, "Forbidden", undefined);
+    const { unavailable, said } = reasons();
+    const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn, sources: ALL_SOURCES, unavailable });
+    expect(snapshot.available[endpoint]).toBe(false);
+    expect(snapshot.score?.currentScore).toBe(14.29);
+    expect(snapshot.customers).toHaveLength(2);
+    expect(said).toHaveLength(1);
+    expect(said[0]?.[0]).toBe(endpoint);
+    expect(said[0]?.[1]).toContain(permission);
+    expect(said[0]?.[1]).toContain(setting);
+    expect(said[0]?.[1]).not.toContain("\n");
+    const others = (["delegatedAdminCustomers", "delegatedAdminRelationships", "securityAlerts"] as const).filter((one) => one !== endpoint);
+    for (const other of others) expect(snapshot.available[other]).toBe(true);
+  });
+
+  it("names Directory.Read.All for a 403 on contracts", async () => {
+    const answers = { ...fixtureAnswers(), "/contracts": new GraphError("contracts: HTTP 403", "contracts", 403, undefined, undefined) };
+    const { unavailable, said } = reasons();
+    const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn, sources: { customerNames: "contracts", gdapRelationships: false, securityAlerts: false }, unavailable });
+    expect(snapshot.customerNames).toBeUndefined();
+    expect(said[0]?.[1]).toMatch(/^contracts: access denied \(HTTP 403\): grant .*Directory\.Read\.All.*PSE_CUSTOMER_NAMES; customer names are left out$/);
+  });
+
+  it("leaves an optional source out on any other failure too, and the refresh succeeds", async () => {
+    const answers = { ...fixtureAnswers(), "/security/partner/securityAlerts": new GraphError("securityAlerts: HTTP 503: Service Unavailable", "securityAlerts", 503, undefined, undefined) };
+    const { unavailable, said } = reasons();
+    const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn, sources: ALL_SOURCES, unavailable });
+    expect(snapshot.securityAlerts).toBeUndefined();
+    expect(snapshot.available.securityAlerts).toBe(false);
+    expect(said).toEqual([["securityAlerts", "securityAlerts: HTTP 503: Service Unavailable; partner security alert series are left out of this refresh"]]);
+  });
+
+  it("still fails the refresh when the score fails, optional sources or not", async () => {
+    const answers = { ...fixtureAnswers(), "/security/partner/securityScore": new GraphError("securityScore: HTTP 500", "securityScore", 500, undefined, undefined) };
+    const { unavailable, said } = reasons();
+    await expect(fetchSnapshot(fakeGraphClient(answers), { signal, warn, sources: ALL_SOURCES, unavailable })).rejects.toThrow("securityScore: HTTP 500");
+    // The optional reads were abandoned with the refresh, not reported as unavailable.
+    expect(said).toEqual([]);
+  });
+});
+
+describe("the optional sources' last good data", () => {
+  const ALERTS = "/security/partner/securityAlerts";
+  const failing = (status: number) => new GraphError(`securityAlerts: HTTP ${status}`, "securityAlerts", status, undefined, undefined);
+
+  async function twice(second: unknown, maxAgeMs: number, elapsedMs: number) {
+    let now = 1_000_000;
+    const memory = createOptionalMemory(maxAgeMs, () => now);
+    const said: string[] = [];
+    const options = { signal, warn, sources: ALL_SOURCES, memory, unavailable: (_endpoint: string, reason: string) => void said.push(reason) };
+    await fetchSnapshot(fakeGraphClient(fixtureAnswers()), options);
+    now += elapsedMs;
+    const snapshot = await fetchSnapshot(fakeGraphClient({ ...fixtureAnswers(), [ALERTS]: second }), options);
+    return { snapshot, said };
+  }
+
+  it("stands in for a passing failure, the endpoint still shown as unavailable", async () => {
+    const { snapshot, said } = await twice(failing(503), 24 * 3_600_000, 30 * 60_000);
+    expect(snapshot.securityAlerts).toHaveLength(6);
+    expect(snapshot.available.securityAlerts).toBe(false);
+    expect(said).toEqual(["securityAlerts: HTTP 503; partner security alert series keep the data read 30 min ago"]);
+  });
+
+  it.each([403, 404])("is dropped at once on a %i", async (status) => {
+    const { snapshot } = await twice(failing(status), 24 * 3_600_000, 60_000);
+    expect(snapshot.securityAlerts).toBeUndefined();
+  });
+
+  it("is dropped once older than PSE_MAX_STALENESS, and kept without limit when that is 0", async () => {
+    expect((await twice(failing(503), 3_600_000, 3_600_001)).snapshot.securityAlerts).toBeUndefined();
+    expect((await twice(failing(503), 0, 30 * 86_400_000)).snapshot.securityAlerts).toHaveLength(6);
   });
 });

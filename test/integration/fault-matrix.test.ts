@@ -4,8 +4,9 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { Config } from "../../src/config.js";
-import { REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
-import type { RefreshFailureReason } from "../../src/graph/snapshot.js";
+import type { OptionalSources } from "../../src/graph/optional-sources.js";
+import { REFRESH_FAILURE_REASONS, SCORE_ENDPOINTS } from "../../src/graph/snapshot.js";
+import type { OptionalEndpoint, RefreshFailureReason } from "../../src/graph/snapshot.js";
 import { startExporter } from "../../src/main.js";
 import type { ExporterOptions, RunningExporter } from "../../src/main.js";
 import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
@@ -108,10 +109,111 @@ function gc(): void {
   collect();
 }
 
+/** Every optional source on, names from GDAP (contracts are read only instead of GDAP customers). */
+const GDAP_SOURCES: OptionalSources = { customerNames: "gdap", gdapRelationships: true, securityAlerts: true };
+const CONTRACT_SOURCES: OptionalSources = { customerNames: "contracts", gdapRelationships: true, securityAlerts: true };
+
+function sourcesReading(endpoint: string): OptionalSources {
+  return endpoint === "contracts" ? CONTRACT_SOURCES : GDAP_SOURCES;
+}
+
+/** The series an optional endpoint feeds, one of each, to tell whether its data is exported. */
+const FED_BY: Record<OptionalEndpoint, string> = {
+  delegatedAdminCustomers: "partner_security_customer_info",
+  contracts: "partner_security_customer_info",
+  delegatedAdminRelationships: "partner_security_gdap_relationships",
+  securityAlerts: "partner_security_alerts",
+};
+const OPTIONAL: readonly OptionalEndpoint[] = ["delegatedAdminCustomers", "delegatedAdminRelationships", "contracts", "securityAlerts"];
+
+function exported(text: string, metric: string): boolean {
+  return seriesLines(text).some((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `));
+}
+
+/**
+ * A 403 on an optional endpoint: the refresh succeeds with everything else, the endpoint shows as
+ * unavailable, one log line names the permission (not repeated while the outage lasts), and its
+ * series are back once the permission is.
+ */
+function forbiddenOptional(endpoint: OptionalEndpoint, permission: string): Row {
+  return {
+    fault: `403 on ${endpoint} (permission ${permission} missing)`,
+    expected: "refresh succeeds, its series left out, endpoint_available 0, one log line naming the permission; back when granted",
+    config: { sources: sourcesReading(endpoint) },
+    async run(ctx) {
+      expect(exported(await ctx.scrape(), FED_BY[endpoint])).toBe(true);
+      ctx.inject({ endpoint, status: 403 });
+      await ctx.refresh();
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_refresh_consecutive_failures")).toBe(0);
+      expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint })).toBe(0);
+      expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "customerInsights" })).toBe(1);
+      expect(exported(text, FED_BY[endpoint])).toBe(false);
+      expect(sampleValue(text, "partner_security_score")).toBeDefined();
+      expect(tenantCount(text)).toBe(TENANTS);
+      const said = ctx.logs.filter((line) => line.includes(`${endpoint}: access denied (HTTP 403)`));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(permission);
+      expect(said[0]).toContain('"level":40');
+      ctx.sim.clearFaults();
+      await ctx.refresh();
+      const healed = await ctx.scrape();
+      expect(sampleValue(healed, "partner_security_exporter_endpoint_available", { endpoint })).toBe(1);
+      expect(exported(healed, FED_BY[endpoint])).toBe(true);
+    },
+  };
+}
+
 const rows: Row[] = [
+  forbiddenOptional("delegatedAdminCustomers", "DelegatedAdminRelationship.Read.All"),
+  forbiddenOptional("delegatedAdminRelationships", "DelegatedAdminRelationship.Read.All"),
+  forbiddenOptional("contracts", "Directory.Read.All"),
+  forbiddenOptional("securityAlerts", "PartnerSecurity.Read.All"),
+  ...OPTIONAL.map(
+    (endpoint): Row => ({
+      fault: `503 until the retries run out on ${endpoint}`,
+      expected: "the refresh succeeds; the source's last good series stay (alerts on them neither resolve nor refire); a warning names the endpoint",
+      config: { sources: sourcesReading(endpoint) },
+      async run(ctx) {
+        const fed = (text: string) => seriesLines(text).filter((line) => line.startsWith(FED_BY[endpoint]));
+        const before = fed(await ctx.scrape());
+        ctx.inject({ endpoint, status: 503 });
+        await ctx.refresh();
+        const text = await ctx.scrape();
+        expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+        expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint })).toBe(0);
+        expect(fed(text)).toEqual(before);
+        expect(tenantCount(text)).toBe(TENANTS);
+        expect(statuses(ctx, endpoint).filter((status) => status === 503)).toHaveLength(4);
+        expect(ctx.logs.join("")).toMatch(new RegExp(`${endpoint}: HTTP 503[^"]*; [^"]* keep the data read 0 min ago`));
+      },
+    }),
+  ),
+  {
+    fault: "securityAlerts paged, with a later page malformed",
+    expected: "no partial alert list: the last good alerts stay, the score is exported, the refresh succeeds",
+    config: { sources: GDAP_SOURCES },
+    simulator: { pageSize: 2 },
+    async run(ctx) {
+      const alerts = (text: string) => seriesLines(text).filter((line) => line.startsWith("partner_security_alerts"));
+      expect(statuses(ctx, "securityAlerts").length).toBeGreaterThan(1);
+      const before = alerts(await ctx.scrape());
+      ctx.inject({ endpoint: "securityAlerts", malformed: true, fromPage: 1 });
+      await ctx.refresh();
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "securityAlerts" })).toBe(0);
+      expect(alerts(text)).toEqual(before);
+      expect(sampleValue(text, "partner_security_score")).toBeDefined();
+      expect(ctx.logs.join("")).toContain("securityAlerts: response is not valid JSON");
+    },
+  },
   ...GRAPH_ENDPOINTS.map(
     (endpoint): Row => ({
       fault: `429 with Retry-After: 1 on ${endpoint}`,
+      config: { sources: sourcesReading(endpoint) },
       expected: "waits at least 1s, retries, succeeds; graph_retries_total grows",
       async run(ctx) {
         ctx.inject({ endpoint, status: 429, retryAfter: 1, times: 1 });
@@ -158,11 +260,11 @@ const rows: Row[] = [
     expected: "each retried with backoff, the refresh succeeds",
     async run(ctx) {
       const codes = [500, 502, 503, 504];
-      GRAPH_ENDPOINTS.forEach((endpoint, index) => ctx.inject({ endpoint, status: codes[index], times: 1 }));
+      SCORE_ENDPOINTS.forEach((endpoint, index) => ctx.inject({ endpoint, status: codes[index], times: 1 }));
       await ctx.refresh();
       const text = await ctx.scrape();
       expect(sampleValue(text, "partner_security_exporter_refreshes_total", { result: "success" })).toBe(2);
-      GRAPH_ENDPOINTS.forEach((endpoint, index) => {
+      SCORE_ENDPOINTS.forEach((endpoint, index) => {
         const seen = statuses(ctx, endpoint);
         expect(seen).toContain(codes[index]);
         expect(seen.at(-1)).toBe(200);

@@ -5,7 +5,7 @@ import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
 import { renderSnapshot } from "../../src/metrics/render.js";
 import { SELF_METRICS, SNAPSHOT_GENERATION } from "../../src/metrics/self-metric-table.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
-import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { ALL_SOURCES, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 
 const SELF_ROWS: readonly MetricContract[] = [SNAPSHOT_GENERATION, ...Object.values(SELF_METRICS)];
 
@@ -60,7 +60,7 @@ describe("the metric tables", () => {
 
 describe("the labels of every sample are its row's labelNames", () => {
   it("for every Graph-derived metric and the snapshot generation, each with samples from the fixtures", async () => {
-    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", generation: 1 });
+    const rendered = await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { refreshInterval: "15m", customerSeries: "all", generation: 1 });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     for (const row of [SNAPSHOT_GENERATION, ...GRAPH_METRICS]) {
       const keys = labelKeysOf(text, row.name);

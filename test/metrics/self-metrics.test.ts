@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ENDPOINTS, REFRESH_FAILURE_REASONS } from "../../src/graph/snapshot.js";
+import type { Endpoint } from "../../src/graph/snapshot.js";
 import type { ExpositionFormat } from "../../src/metrics/render.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 import type { SelfMetrics } from "../../src/metrics/self-metrics.js";
@@ -12,8 +13,8 @@ const CONSECUTIVE = "partner_security_exporter_refresh_consecutive_failures";
 const PARTNER = "partner_security_exporter_partner_info";
 const REQUESTS = "partner_security_exporter_graph_requests_total";
 
-function selfMetrics(): SelfMetrics {
-  return createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
+function selfMetrics(endpoints?: readonly Endpoint[]): SelfMetrics {
+  return createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all", ...(endpoints ? { endpoints } : {}) });
 }
 
 async function render(self: SelfMetrics, format: ExpositionFormat): Promise<string> {
@@ -40,13 +41,23 @@ describe.each(FORMATS)("the exporter's refresh metrics (%s)", (format) => {
     expect(seriesLines(text).filter((line) => line.startsWith(`${PARTNER}{`))).toEqual([`${PARTNER}{partner_tenant_id=""} 1`]);
   });
 
-  it("has a 429 series at 0 for every endpoint before any request, so increase() counts the first throttled answer", async () => {
-    const self = selfMetrics();
+  it("has a 429 series at 0 for every endpoint read before any request, so increase() counts the first throttled answer", async () => {
+    const self = selfMetrics(ENDPOINTS);
     for (const endpoint of ENDPOINTS) expect(sampleValue(await render(self, format), REQUESTS, { endpoint, code: "429" }), endpoint).toBe(0);
     self.graphAttempt({ endpoint: "history", code: "429", seconds: 0.1 });
     const text = await render(self, format);
     expect(sampleValue(text, REQUESTS, { endpoint: "history", code: "429" })).toBe(1);
     expect(sampleValue(text, REQUESTS, { endpoint: "securityScore", code: "429" })).toBe(0);
+  });
+
+  it("has endpoint series only for the endpoints the configuration reads", async () => {
+    const self = selfMetrics(["securityScore", "requirements", "history", "customerInsights", "securityAlerts"]);
+    self.endpointsAvailable({ securityScore: true, requirements: true, history: true, customerInsights: true, securityAlerts: false });
+    const text = await render(self, format);
+    expect(sampleValue(text, REQUESTS, { endpoint: "securityAlerts", code: "429" })).toBe(0);
+    expect(sampleValue(text, REQUESTS, { endpoint: "contracts", code: "429" })).toBeUndefined();
+    expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "securityAlerts" })).toBe(0);
+    expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "contracts" })).toBeUndefined();
   });
 
   it("counts failures by reason, flags the last reason and counts failures since the last success", async () => {

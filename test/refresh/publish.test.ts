@@ -5,7 +5,7 @@ import type { RefreshResult } from "../../src/refresh/refresh.js";
 
 function result(warnings: string[], series = 7): RefreshResult {
   const rendered = { bodies: {}, renderedAt: 0, series } as unknown as RenderedSnapshot;
-  return { rendered, available: { securityScore: true, requirements: true, history: false, customerInsights: true }, warnings, customers: 3 };
+  return { rendered, available: { securityScore: true, requirements: true, history: false, customerInsights: true }, unavailable: [], warnings, customers: 3 };
 }
 
 function setup(results: Array<RefreshResult | Error>) {

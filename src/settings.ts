@@ -1,0 +1,42 @@
+/** One row per setting: the flag, its environment variable and its default, in one place. */
+export const SETTINGS = [
+  { key: "listenAddress", flag: "--listen-address", env: "PSE_LISTEN_ADDRESS", fallback: "0.0.0.0:9717", description: "host:port of the HTTP server" },
+  { key: "metricsPath", flag: "--metrics-path", env: "PSE_METRICS_PATH", fallback: "/metrics", description: "path of the exposition" },
+  { key: "refreshInterval", flag: "--refresh-interval", env: "PSE_REFRESH_INTERVAL", fallback: "15m", description: "time between refreshes from Graph (e.g. 30s, 15m, 1h; minimum 10s)" },
+  { key: "maxStaleness", flag: "--max-staleness", env: "PSE_MAX_STALENESS", fallback: "24h", description: "drop the Graph-derived series after this long without a successful refresh (0 = never)" },
+  { key: "graphBaseUrl", flag: "--graph-base-url", env: "PSE_GRAPH_BASE_URL", fallback: "https://graph.microsoft.com", description: "Graph root (https); the exporter adds /beta" },
+  { key: "requestTimeout", flag: "--request-timeout", env: "PSE_REQUEST_TIMEOUT", fallback: "30s", description: "timeout of one Graph request" },
+  { key: "logLevel", flag: "--log-level", env: "PSE_LOG_LEVEL", fallback: "info", description: "fatal, error, warn, info, debug, trace or silent" },
+  { key: "logFormat", flag: "--log-format", env: "PSE_LOG_FORMAT", fallback: "json", description: "json, or pretty for humans" },
+  { key: "maxPages", flag: "--max-pages", env: "PSE_MAX_PAGES", fallback: "0", description: "most pages followed in one Graph collection; 0 = no fixed limit (a nextLink loop, or 10 pages in a row that add no new item, still stop a runaway chain)" },
+  {
+    key: "customerSeries",
+    flag: "--customer-series",
+    env: "PSE_CUSTOMER_SERIES",
+    fallback: "all",
+    description: "per-tenant series for all customer tenants, only noncompliant ones (MFA coverage below 100% or no MFA policy enabled), or none; the tenant counts are exported in every mode",
+  },
+  {
+    key: "customerNames",
+    flag: "--customer-names",
+    env: "PSE_CUSTOMER_NAMES",
+    fallback: "none",
+    description: "where customer names come from: none, gdap (GDAP customers; DelegatedAdminRelationship.Read.All) or contracts (Directory.Read.All); exported as partner_security_customer_info",
+  },
+  {
+    key: "gdapRelationships",
+    flag: "--gdap-relationships",
+    env: "PSE_GDAP_RELATIONSHIPS",
+    fallback: "auto",
+    description: "read GDAP relationships (DelegatedAdminRelationship.Read.All): true, false, or auto (on when --customer-names is gdap)",
+  },
+  {
+    key: "securityAlerts",
+    flag: "--security-alerts",
+    env: "PSE_SECURITY_ALERTS",
+    fallback: "true",
+    description: "read partner security alerts (PartnerSecurity.Read.All, the score's own permission): true or false",
+  },
+  { key: "webConfigFile", flag: "--web-config-file", env: "PSE_WEB_CONFIG_FILE", fallback: "", description: "exporter-toolkit web config file: TLS, basic auth and headers for the HTTP server (re-read on SIGHUP)" },
+  { key: "credential", flag: "--credential", env: "PSE_CREDENTIAL", fallback: "auto", description: "auto, client-secret, client-certificate, workload-identity or managed-identity" },
+] as const;

@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import type { CustomerSeries } from "../../src/metrics/customer-series.js";
+import type { SecurityAlert } from "../../src/graph/snapshot.js";
+import { ALERT_TYPES_NAMED, OTHER_ALERT_TYPE, summarizeAlerts } from "../../src/metrics/alert-series.js";
+import { renderSnapshot } from "../../src/metrics/render.js";
+import { ALL_SOURCES, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { hasTool, promtoolCheckMetrics, sampleValue, seriesLines } from "../helpers.js";
+
+const FABRIKAM = "4b3c5d0e-aaaa-4c1e-9f3d-1a2b3c4d5e6f";
+const CONTOSO = "7c1f0e2d-bbbb-4d2a-8e4f-2b3c4d5e6f70";
+const TAILSPIN = "9e8d7c6b-cccc-4b5a-9f8e-3c4d5e6f7081";
+const MULLER = "0a1b2c3d-dddd-4e5f-8a9b-4d5e6f708192";
+
+async function exposition(customerSeries: CustomerSeries = "all", sources = ALL_SOURCES): Promise<string> {
+  const rendered = await renderSnapshot(await fixtureSnapshot([], sources), { refreshInterval: "15m", customerSeries });
+  return Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+}
+
+function lines(text: string, name: string): string[] {
+  return seriesLines(text).filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+describe("customer names", () => {
+  it("exports one info series per named customer, escaping quotes and backslashes, none for a customer without a name", async () => {
+    const text = await exposition();
+    expect(lines(text, "partner_security_customer_info")).toEqual([
+      `partner_security_customer_info{customer_tenant_id="${FABRIKAM}",customer_name="Fabrikam \\"EU\\"",customer_domain=""} 1`,
+      `partner_security_customer_info{customer_tenant_id="${CONTOSO}",customer_name="Contoso\\\\Legacy",customer_domain=""} 1`,
+      `partner_security_customer_info{customer_tenant_id="${MULLER}",customer_name="Müller Bau GmbH",customer_domain=""} 1`,
+    ]);
+  });
+
+  it("names a contracts customer by its domain where it has no display name", async () => {
+    const text = await exposition("all", { customerNames: "contracts", gdapRelationships: false, securityAlerts: false });
+    expect(lines(text, "partner_security_customer_info")).toEqual([
+      `partner_security_customer_info{customer_tenant_id="${FABRIKAM}",customer_name="Fabrikam \\"EU\\"",customer_domain="fabrikameu.onmicrosoft.com"} 1`,
+      `partner_security_customer_info{customer_tenant_id="${TAILSPIN}",customer_name="tailspin.onmicrosoft.com",customer_domain="tailspin.onmicrosoft.com"} 1`,
+    ]);
+  });
+
+  it("with PSE_CUSTOMER_SERIES=none names only customers another series of the scrape names (alerts, GDAP)", async () => {
+    const names = await exposition("none", { customerNames: "gdap", gdapRelationships: false, securityAlerts: false });
+    expect(lines(names, "partner_security_customer_info")).toEqual([]);
+    const withAlerts = await exposition("none", { customerNames: "gdap", gdapRelationships: false, securityAlerts: true });
+    // Fabrikam and Contoso have open alerts; Tailspin has one too but no name.
+    expect(lines(withAlerts, "partner_security_customer_info").map((line) => /customer_tenant_id="([^"]+)"/.exec(line)?.[1])).toEqual([FABRIKAM, CONTOSO]);
+  });
+
+  it("has no series at all when names are off", async () => {
+    const text = await exposition("all", { customerNames: "none", gdapRelationships: false, securityAlerts: false });
+    expect(text).not.toContain("partner_security_customer_info");
+    expect(text).not.toContain("partner_security_gdap_");
+    expect(text).not.toContain("partner_security_alerts");
+  });
+});
+
+describe("GDAP relationships", () => {
+  it("counts every status, unknown ones as unknown, zeros included", async () => {
+    const text = await exposition();
+    const counts = Object.fromEntries(lines(text, "partner_security_gdap_relationships").map((line) => [/status="([^"]+)"/.exec(line)?.[1], Number(line.split(" ")[1])]));
+    expect(counts).toEqual({
+      activating: 0, active: 3, approvalPending: 1, approved: 0, created: 0, expired: 1, expiring: 0, terminated: 0, terminating: 0, terminationRequested: 0, unknown: 1,
+    });
+  });
+
+  it("exports end and auto-extension of active relationships only, none where Graph sent null", async () => {
+    const text = await exposition();
+    expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
+      `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${FABRIKAM}",relationship_id="5e5594d3-6f82-458b-b567-77db4811f0cd-00000000-0000-0000-0000-000000001234"} ${Date.parse("2026-12-02T10:00:00Z") / 1000}`,
+      `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${CONTOSO}",relationship_id="6f6605e4-7093-469c-c678-88ec5922f1de-00000000-0000-0000-0000-000000005678"} ${Date.parse("2026-12-09T09:00:00Z") / 1000}`,
+    ]);
+    expect(lines(text, "partner_security_gdap_relationship_auto_extend_duration_seconds").map((line) => Number(line.split(" ")[1]))).toEqual([15_552_000, 0]);
+  });
+});
+
+describe("partner security alerts", () => {
+  it("counts every status and severity, zeros included, test alerts apart", async () => {
+    const text = await exposition();
+    expect(lines(text, "partner_security_alerts")).toHaveLength(20);
+    expect(sampleValue(text, "partner_security_alerts", { status: "active", severity: "high" })).toBe(1);
+    expect(sampleValue(text, "partner_security_alerts", { status: "investigating", severity: "high" })).toBe(1);
+    expect(sampleValue(text, "partner_security_alerts", { status: "active", severity: "unknown" })).toBe(1);
+    expect(sampleValue(text, "partner_security_alerts", { status: "resolved", severity: "low" })).toBe(1);
+    expect(sampleValue(text, "partner_security_alerts", { status: "resolved", severity: "high" })).toBe(0);
+    expect(sampleValue(text, "partner_security_alerts_test")).toBe(1);
+  });
+
+  it("breaks open alerts down by type and severity", async () => {
+    const text = await exposition();
+    expect(lines(text, "partner_security_alerts_active")).toEqual([
+      'partner_security_alerts_active{alert_type="networkConnectionsToCryptoMiningPools",severity="high"} 1',
+      'partner_security_alerts_active{alert_type="unknown",severity="unknown"} 1',
+      'partner_security_alerts_active{alert_type="usageAnomalyDetection",severity="medium"} 1',
+      'partner_security_alerts_active{alert_type="usageAnomalyDetection",severity="high"} 1',
+    ]);
+  });
+
+  it("dates the oldest open alert per severity, an investigating one included, the test alert not", async () => {
+    const text = await exposition();
+    expect(sampleValue(text, "partner_security_alerts_oldest_active_detected_timestamp_seconds", { severity: "high" })).toBe(Date.parse("2026-12-05T20:00:00Z") / 1000);
+    expect(sampleValue(text, "partner_security_alerts_oldest_active_detected_timestamp_seconds", { severity: "low" })).toBeUndefined();
+  });
+
+  it("counts and dates open alerts per customer, only customers with some", async () => {
+    const text = await exposition();
+    expect(sampleValue(text, "partner_security_customer_alerts_active", { customer_tenant_id: FABRIKAM, severity: "high" })).toBe(2);
+    expect(sampleValue(text, "partner_security_customer_alerts_active", { customer_tenant_id: CONTOSO, severity: "medium" })).toBe(1);
+    expect(sampleValue(text, "partner_security_customer_alerts_active", { customer_tenant_id: CONTOSO, severity: "low" })).toBeUndefined();
+    expect(sampleValue(text, "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds", { customer_tenant_id: FABRIKAM, severity: "high" })).toBe(
+      Date.parse("2026-12-05T20:00:00Z") / 1000,
+    );
+    expect(lines(text, "partner_security_customer_alerts_active").some((line) => line.includes(MULLER))).toBe(false);
+  });
+
+  it.skipIf(!hasTool("promtool"))("passes promtool check metrics with every source on", async () => {
+    const result = promtoolCheckMetrics(await exposition());
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("the alert_type breakdown is bounded", () => {
+  function alert(index: number, alertType: string): SecurityAlert {
+    return { id: `a${index}`, status: "active", severity: "low", alertType, customerTenantId: "t", detectedSeconds: index, isTest: false };
+  }
+
+  it(`keeps the ${ALERT_TYPES_NAMED} types with the most open alerts and counts the rest as ${OTHER_ALERT_TYPE}`, () => {
+    // Type t00 has 1 alert, t01 2, … t29 30: the 20 largest are t10..t29.
+    const alerts = Array.from({ length: 30 }, (_, type) => Array.from({ length: type + 1 }, (_, n) => alert(type * 100 + n, `t${String(type).padStart(2, "0")}`))).flat();
+    const summary = summarizeAlerts(alerts);
+    const types = summary.openByType.map((entry) => entry.alertType);
+    expect(types).toHaveLength(ALERT_TYPES_NAMED + 1);
+    expect(types).toContain(OTHER_ALERT_TYPE);
+    expect(types).not.toContain("t09");
+    expect(types).toContain("t10");
+    const other = summary.openByType.find((entry) => entry.alertType === OTHER_ALERT_TYPE)?.count;
+    expect(other).toBe((10 * 11) / 2);
+    expect(summary.openByType.reduce((total, entry) => total + entry.count, 0)).toBe(alerts.length);
+  });
+});
