@@ -25,7 +25,13 @@ export interface AlertsConfig {
   /** `tenants`: how many more customer tenants without an MFA policy than one `window` ago. */
   readonly PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: Base & { readonly tenants: number; readonly window: string };
   readonly PartnerSecurityCustomerMfaComplianceLow: Base & { readonly threshold: number };
+  /** `days`: how long before its end an active GDAP relationship that does not auto-extend alerts. */
+  readonly PartnerSecurityGdapRelationshipExpiring: Base & { readonly days: number };
   readonly PartnerSecurityAlertResponseSlow: Base & { readonly thresholdHours: number };
+  /** `thresholdHours`: age of the partner's oldest open security alert (any severity); the response target is 24h. */
+  readonly PartnerSecurityAlertResponseTargetNear: Base & { readonly thresholdHours: number };
+  /** `thresholdHours`: age of a customer's oldest open high-severity security alert. */
+  readonly PartnerSecurityCustomerHighSeverityAlertOpen: Base & { readonly thresholdHours: number };
   readonly PartnerSecurityExporterDown: Base;
   readonly PartnerSecurityExporterAbsent: Base;
   readonly PartnerSecurityExporterRefreshFailing: Base & { readonly failures: number };
@@ -68,7 +74,10 @@ export const DEFAULT_CONFIG: RulesConfig = {
     PartnerSecurityCustomerMfaCoverageDropped: { enabled: true, severity: "warning", for: "30m", threshold: 0.2, window: "1d" },
     PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: { enabled: true, severity: "warning", for: "30m", tenants: 1, window: "1d" },
     PartnerSecurityCustomerMfaComplianceLow: { enabled: true, severity: "warning", for: "1h", threshold: 0.9 },
+    PartnerSecurityGdapRelationshipExpiring: { enabled: true, severity: "warning", for: "1h", days: 30 },
     PartnerSecurityAlertResponseSlow: { enabled: true, severity: "warning", for: "1h", thresholdHours: 24 },
+    PartnerSecurityAlertResponseTargetNear: { enabled: true, severity: "warning", for: "15m", thresholdHours: 18 },
+    PartnerSecurityCustomerHighSeverityAlertOpen: { enabled: true, severity: "warning", for: "15m", thresholdHours: 4 },
     PartnerSecurityExporterDown: { enabled: true, severity: "critical", for: "5m" },
     PartnerSecurityExporterAbsent: { enabled: true, severity: "critical", for: "10m" },
     PartnerSecurityExporterRefreshFailing: { enabled: true, severity: "warning", for: "0m", failures: 2 },
@@ -120,6 +129,7 @@ const SETTING_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> = {
   tokenFailures: { type: "integer", minimum: 1 },
   tenants: { type: "integer", minimum: 1 },
   intervals: decimal({ exclusiveMinimum: 0 }),
+  days: decimal({ exclusiveMinimum: 0 }),
 };
 
 /** The JSON schema of the chart's `prometheusRule` values. */

@@ -56,6 +56,30 @@ function queryLabel(query: string, args: readonly string[], label: string, befor
   return `{{ with printf "${query}"${args.map((arg) => ` ${arg}`).join("")} | query }}{{ with . | first | label "${label}" }}${before}{{ . }}${after}{{ end }}{{ end }}`;
 }
 
+/** The customer's info series of the alert's exporter (job, namespace, service) and tenant. */
+const CUSTOMER_INFO_QUERY = `partner_security_customer_info{${TARGET_MATCHERS},customer_tenant_id=%q}`;
+const CUSTOMER_INFO_ARGS = [...TARGET_ARGS, "$labels.customer_tenant_id"];
+
+/**
+ * Opens an annotation that names a customer: sets `$customer` to "<name> (tenant <id>)", the name
+ * from partner_security_customer_info, or to "tenant <id>" where no name is known. A name is never a
+ * label: a renamed customer changes the annotation, not the alert. Prints nothing itself.
+ */
+const CUSTOMER_VAR = `{{ $customer := printf "tenant %s" $labels.customer_tenant_id }}{{ with printf "${CUSTOMER_INFO_QUERY}"${CUSTOMER_INFO_ARGS.map((arg) => ` ${arg}`).join("")} | query }}{{ with . | first | label "customer_name" }}{{ $customer = printf "%s (tenant %s)" . $labels.customer_tenant_id }}{{ end }}{{ end }}`;
+/** The customer as CUSTOMER_VAR set it. */
+const CUSTOMER = "{{ $customer }}";
+
+/** The `customer_name` annotation: the name alone, empty where none is known (for Alertmanager templates). */
+function customerNameAnnotation(): Text {
+  return [queryLabel(CUSTOMER_INFO_QUERY, CUSTOMER_INFO_ARGS, "customer_name")];
+}
+
+/** The time left of a GDAP relationship, from the alert's value (seconds to its end). */
+const TIME_LEFT = "{{ if ge $value 0.0 }}ends in {{ $value | humanizeDuration }}{{ else }}has passed its end date{{ end }}";
+
+/** "3 high-severity security alerts open", counted by partner_security_customer_alerts_active for the alert's customer. */
+const HIGH_ALERTS_OPEN = `{{ with printf "partner_security_customer_alerts_active{${TARGET_MATCHERS},customer_tenant_id=%q,severity=%q}"${CUSTOMER_INFO_ARGS.map((arg) => ` ${arg}`).join("")} "high" | query }}{{ $open := . | first | value }}{{ $open | printf "%.0f" }} high-severity security alert{{ if ne $open 1.0 }}s{{ end }} open{{ else }}high-severity security alerts open{{ end }}`;
+
 /** The URL partner_security_requirement_info has for the alert's requirement. */
 function requirementUrl(label: "action_url" | "help_url", before = "", after = ""): string {
   return queryLabel(`partner_security_requirement_info{${TARGET_MATCHERS},requirement_id=%q}`, [...TARGET_ARGS, "$labels.requirement_id"], label, before, after);
@@ -70,6 +94,9 @@ const TENANT_COVERAGE = "partner_customer:partner_security_customer_mfa_coverage
 const TENANTS_COMPLIANT = "partner:partner_security_customer_tenants_mfa_compliant_per_total:ratio";
 const TENANTS_WITHOUT_POLICY = "partner:partner_security_customer_insight_tenants_without_mfa_policy:max";
 const RESPONSE_TIME = "partner:partner_security_alert_average_response_time_seconds:max";
+const GDAP_END = "partner_relationship:partner_security_gdap_relationship_not_auto_extended_end_timestamp_seconds:max";
+const OLDEST_OPEN_ALERT = "partner:partner_security_alerts_oldest_active_detected_timestamp_seconds:min";
+const CUSTOMER_OLDEST_HIGH_ALERT = "partner_customer:partner_security_customer_high_alerts_oldest_active_detected_timestamp_seconds:min";
 const ENDPOINT_AVAILABLE = "partner_endpoint:partner_security_exporter_endpoint_available:max";
 const VALIDATION_WARNINGS = "partner:partner_security_exporter_validation_warnings:max";
 
@@ -172,14 +199,16 @@ const customers: RuleGroup = {
       expr: t`${bridged(TENANT_POLICY)} == 0
 and
 ${bridged(TENANT_POLICY, setting("window"))} == 1`,
-      summary: t`Customer tenant {{ $labels.customer_tenant_id }} lost its MFA policy`,
-      description: t`Customer tenant {{ $labels.customer_tenant_id }}${PARTNER} had an MFA policy (security defaults, Conditional Access or per-user MFA) ${setting("window")} ago and has none now. Turn MFA back on for its users, or find out who turned it off. The alert ends when a policy is back, and also ${setting("window")} after the loss with the tenant still without one: a resolved notification then means the loss is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard lists every tenant without a policy.`,
+      summary: t`${CUSTOMER_VAR}Customer ${CUSTOMER} lost its MFA policy`,
+      description: t`${CUSTOMER_VAR}Customer ${CUSTOMER}${PARTNER} had an MFA policy (security defaults, Conditional Access or per-user MFA) ${setting("window")} ago and has none now. Turn MFA back on for its users, or find out who turned it off. The alert ends when a policy is back, and also ${setting("window")} after the loss with the tenant still without one: a resolved notification then means the loss is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard lists every tenant without a policy.`,
+      annotations: { customer_name: customerNameAnnotation() },
     },
     {
       alert: "PartnerSecurityCustomerMfaCoverageDropped",
       expr: t`${bridged(TENANT_COVERAGE, setting("window"))} - ${bridged(TENANT_COVERAGE)} >= ${setting("threshold")}`,
-      summary: t`MFA coverage of customer tenant {{ $labels.customer_tenant_id }} fell by {{ $value | humanizePercentage }}`,
-      description: t`The share of MFA-compliant users (admins and non-admins) of customer tenant {{ $labels.customer_tenant_id }}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant. The alert ends ${setting("window")} after the fall even if the coverage stays low: a resolved notification then means the fall is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard shows each tenant's coverage.`,
+      summary: t`${CUSTOMER_VAR}MFA coverage of customer ${CUSTOMER} fell by {{ $value | humanizePercentage }}`,
+      description: t`${CUSTOMER_VAR}The share of MFA-compliant users (admins and non-admins) of customer ${CUSTOMER}${PARTNER} fell by {{ $value | humanizePercentage }} of its users within ${setting("window")}; the alert fires from a fall of {{ ${setting("threshold")} | humanizePercentage }}. Look for new users without MFA or a changed Conditional Access policy in that tenant. The alert ends ${setting("window")} after the fall even if the coverage stays low: a resolved notification then means the fall is older than ${setting("window")}, not that it is fixed. The Customer tenants dashboard shows each tenant's coverage.`,
+      annotations: { customer_name: customerNameAnnotation() },
     },
     {
       alert: "PartnerSecurityCustomerTenantsWithoutMfaPolicyRose",
@@ -206,6 +235,65 @@ const alertResponse: RuleGroup = {
       expr: t`${bridged(RESPONSE_TIME)} > ${setting("thresholdHours")} * 3600`,
       summary: t`Security alerts take {{ $value | humanizeDuration }} on average to resolve`,
       description: t`The average response time${PARTNER} to security alerts over the past 30 days is {{ $value | humanizeDuration }}, above ${setting("thresholdHours")}h (requirement securityAlertsPromptlyResolved). Triage open alerts in Partner Center.`,
+    },
+  ],
+};
+
+const gdap: RuleGroup = {
+  name: "partner-security-gdap",
+  rules: [
+    {
+      record: GDAP_END,
+      usedBy: ["PartnerSecurityGdapRelationshipExpiring"],
+      // The exporter exports active relationships only. One that auto-extends (a duration above 0)
+      // never expires; one whose autoExtendDuration Graph did not report (no series) is taken to end
+      // (Graph's default is PT0S): an expiry is not undone, a needless reminder is.
+      expr: partnerLevel(
+        t`(
+  ${sel("partner_security_gdap_relationship_end_timestamp_seconds")}
+  unless on (job, instance, customer_tenant_id, relationship_id)
+  (${sel("partner_security_gdap_relationship_auto_extend_duration_seconds")} > 0)
+)`,
+      ),
+    },
+    {
+      alert: "PartnerSecurityGdapRelationshipExpiring",
+      // The value is the time left; negative once the end has passed while Graph still says active.
+      expr: t`${bridged(GDAP_END)} - time() < ${setting("days")} * 86400`,
+      summary: t`${CUSTOMER_VAR}GDAP relationship with customer ${CUSTOMER} ${TIME_LEFT} and does not auto-extend`,
+      description: t`${CUSTOMER_VAR}The active GDAP relationship {{ $labels.relationship_id }} with customer ${CUSTOMER}${PARTNER} ${TIME_LEFT} and does not auto-extend (its autoExtendDuration is zero or not reported); the alert fires from ${setting("days")} days before the end (Microsoft notifies at 30, 7 and 1 days). An expired GDAP relationship cannot be restored: the partner loses its delegated admin access to this customer until the customer approves a new relationship. Extend it in Partner Center, on the customer's admin relationships: turn on auto-extend (180 days at each end), which a relationship with the Global Administrator role cannot have (remove that role while the relationship is active, or have the customer approve a new relationship before this one ends). Once the relationship is no longer active its series disappear and this alert resolves: a resolved notification without an extension means it has expired (partner_security_gdap_relationships{status=~"expiring|expired"}).`,
+      annotations: { customer_name: customerNameAnnotation() },
+    },
+  ],
+};
+
+const openAlerts: RuleGroup = {
+  name: "partner-security-open-alerts",
+  rules: [
+    {
+      record: OLDEST_OPEN_ALERT,
+      usedBy: ["PartnerSecurityAlertResponseTargetNear"],
+      // The oldest open alert of any severity (test alerts are not counted by the exporter).
+      expr: partnerLevel(sel("partner_security_alerts_oldest_active_detected_timestamp_seconds"), { aggregate: "min", without: `${POD_LABELS}, severity` }),
+    },
+    {
+      record: CUSTOMER_OLDEST_HIGH_ALERT,
+      usedBy: ["PartnerSecurityCustomerHighSeverityAlertOpen"],
+      // `severity` is Graph's, dropped here: the alert's own severity label would overwrite it.
+      expr: partnerLevel(sel("partner_security_customer_alerts_oldest_active_detected_timestamp_seconds", 'severity="high"'), { aggregate: "min", without: `${POD_LABELS}, severity` }),
+    },
+    {
+      alert: "PartnerSecurityAlertResponseTargetNear",
+      expr: t`time() - ${bridged(OLDEST_OPEN_ALERT)} > ${setting("thresholdHours")} * 3600`,
+      summary: t`The oldest open partner security alert was detected {{ $value | humanizeDuration }} ago; the response target is 24h`,
+      description: t`The oldest partner security alert${PARTNER} that is still open (status active or investigating; any severity; test alerts left out) was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h. Microsoft requires CSP partners to "respond to security alerts within 24 hours or less" (a mandatory partner security requirement from 2025-10-01; the requirement securityAlertsPromptlyResolved reports the 30-day average). Which event ends a response is not documented, so the exporter counts an alert as open until it is resolved. Triage the open alerts in Partner Center, oldest first, and resolve those that are handled. The alert ends when no open alert is older than ${setting("thresholdHours")}h; PartnerSecurityCustomerHighSeverityAlertOpen names the customers with old high-severity alerts.`,
+    },
+    {
+      alert: "PartnerSecurityCustomerHighSeverityAlertOpen",
+      expr: t`time() - ${bridged(CUSTOMER_OLDEST_HIGH_ALERT)} > ${setting("thresholdHours")} * 3600`,
+      summary: t`${CUSTOMER_VAR}Customer ${CUSTOMER} has ${HIGH_ALERTS_OPEN}, the oldest for {{ $value | humanizeDuration }}`,
+      description: t`${CUSTOMER_VAR}Customer ${CUSTOMER}${PARTNER} has ${HIGH_ALERTS_OPEN} (status active or investigating; test alerts left out); the oldest was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h. Microsoft requires CSP partners to respond to security alerts within 24 hours (requirement securityAlertsPromptlyResolved). Triage the customer's high-severity alerts in Partner Center and resolve each one there once handled: an alert under investigation still counts as open, since which event ends a response is not documented. The alert ends when none of the customer's open high-severity alerts is older than ${setting("thresholdHours")}h; PartnerSecurityAlertResponseTargetNear watches the partner's oldest open alert of any severity.`,
+      annotations: { customer_name: customerNameAnnotation() },
     },
   ],
 };
@@ -288,7 +376,7 @@ absent(${sel("up")})`,
       alert: "PartnerSecurityExporterEndpointUnavailable",
       expr: t`${bridged(ENDPOINT_AVAILABLE)} == 0`,
       summary: t`Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }} is unavailable`,
-      description: t`Microsoft Graph answers 404 for the partner security endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER}, so its metrics are missing; the other endpoints are still exported. This is a known Graph issue for /history and /requirements on some CSP tenants.`,
+      description: t`The Microsoft Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER} is unavailable, so its metrics are missing; the other endpoints are still exported. history, requirements and customerInsights count as unavailable when Graph answers 404 (a known Graph issue for /history and /requirements on some CSP tenants); the optional endpoints (delegatedAdminCustomers, delegatedAdminRelationships, contracts, securityAlerts) after any failure, a 403 meaning that the app registration lacks their application permission (the exporter's log line names it). While securityAlerts or delegatedAdminRelationships is unavailable, PartnerSecurityAlertResponseTargetNear, PartnerSecurityCustomerHighSeverityAlertOpen and PartnerSecurityGdapRelationshipExpiring cannot fire; without delegatedAdminCustomers or contracts, alerts name customers by tenant id.`,
     },
     { record: VALIDATION_WARNINGS, usedBy: ["PartnerSecurityExporterValidationWarnings"], expr: partnerLevel(sel("partner_security_exporter_validation_warnings")) },
     {
@@ -302,4 +390,4 @@ absent(${sel("up")})`,
 };
 
 /** Every rule group, in file order. */
-export const GROUPS: readonly RuleGroup[] = [score, requirements, customers, alertResponse, exporter];
+export const GROUPS: readonly RuleGroup[] = [score, requirements, customers, gdap, alertResponse, openAlerts, exporter];

@@ -65,6 +65,8 @@ describe.skipIf(!hasTool("helm"))("the chart's PrometheusRule", () => {
       "--set",
       "prometheusRule.alerts.PartnerSecurityExporterRefreshFailing.failures=4,prometheusRule.alerts.PartnerSecurityCustomerTenantLostMfaPolicy.window=2d",
       "--set",
+      "prometheusRule.alerts.PartnerSecurityGdapRelationshipExpiring.days=7,prometheusRule.alerts.PartnerSecurityCustomerHighSeverityAlertOpen.thresholdHours=2.5",
+      "--set",
       "prometheusRule.alertLabels.team=security,prometheusRule.runbookBaseUrl=https://example.com/pse/docs/alerts.md",
     ]);
     const result = promtoolCheck(rule.spec);
@@ -75,6 +77,16 @@ describe.skipIf(!hasTool("helm"))("the chart's PrometheusRule", () => {
     expect(low?.annotations?.description).toContain("below {{ 0.55 | humanizePercentage }}");
     expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityExporterRefreshFailing")?.expr).toMatch(/\) >= 4$/);
     expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityCustomerTenantLostMfaPolicy")?.expr).toContain("[30m] offset 2d) == 1");
+    const gdap = alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityGdapRelationshipExpiring");
+    expect(gdap?.expr).toMatch(/\[30m\]\) - time\(\) < 7 \* 86400$/);
+    expect(gdap?.annotations?.description).toContain("the alert fires from 7 days before the end");
+    expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityCustomerHighSeverityAlertOpen")?.expr).toMatch(/\[30m\]\) > 2\.5 \* 3600$/);
+  });
+
+  it("looks customer names up in the release's own series: the annotation queries carry its job, namespace and Service", () => {
+    const gdap = alertsOf(renderRule().spec).find((alert) => alert.alert === "PartnerSecurityGdapRelationshipExpiring");
+    // The query's matchers come from the alert's labels, which the default selector pins to this release.
+    expect(gdap?.annotations?.summary).toContain('printf "partner_security_customer_info{job=%q,namespace=%q,service=%q,customer_tenant_id=%q}" $labels.job $labels.namespace $labels.service $labels.customer_tenant_id | query');
   });
 
   it("links runbooks absolutely when runbookBaseUrl is set, relative to the repository otherwise", () => {
@@ -108,6 +120,7 @@ describe.skipIf(!hasTool("helm"))("the chart's PrometheusRule", () => {
     ["an unknown alert", ["--set", "prometheusRule.alerts.PartnerSecurityNoSuchAlert.enabled=true"], "PartnerSecurityNoSuchAlert"],
     ["an unknown severity", ["--set", "prometheusRule.alerts.PartnerSecurityScoreLow.severity=page"], "severity"],
     ["a malformed duration", ["--set", "prometheusRule.alerts.PartnerSecurityScoreLow.for=one hour"], "for"],
+    ["a GDAP warning of 0 days", ["--set", "prometheusRule.alerts.PartnerSecurityGdapRelationshipExpiring.days=0"], "days"],
     ["a relative runbook base", ["--set", "prometheusRule.runbookBaseUrl=docs/alerts.md"], "runbookBaseUrl"],
     [
       "every alert disabled",

@@ -50,6 +50,8 @@ describe("the rule generator (prometheus/src/)", () => {
         PartnerSecurityScoreLow: { threshold: 0.5, for: "2h", severity: "critical" },
         PartnerSecurityCustomerTenantLostMfaPolicy: { window: "3d" },
         PartnerSecurityExporterRefreshFailing: { failures: 3 },
+        PartnerSecurityGdapRelationshipExpiring: { days: 7 },
+        PartnerSecurityCustomerHighSeverityAlertOpen: { thresholdHours: 1.5 },
       },
     });
     const low = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityScoreLow");
@@ -57,6 +59,12 @@ describe("the rule generator (prometheus/src/)", () => {
     expect(low?.annotations?.description).toContain("below {{ 0.5 | humanizePercentage }}");
     expect(alertsOf(file).find((rule) => rule.alert === "PartnerSecurityCustomerTenantLostMfaPolicy")?.expr).toContain("[20m] offset 3d) == 1");
     expect(alertsOf(file).find((rule) => rule.alert === "PartnerSecurityExporterRefreshFailing")?.expr).toMatch(/\) >= 3$/);
+    const gdap = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityGdapRelationshipExpiring");
+    expect(gdap?.expr).toMatch(/\[20m\]\) - time\(\) < 7 \* 86400$/);
+    expect(gdap?.annotations?.description).toContain("the alert fires from 7 days before the end");
+    const high = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityCustomerHighSeverityAlertOpen");
+    expect(high?.expr).toMatch(/\[20m\]\) > 1\.5 \* 3600$/);
+    expect(high?.annotations?.description).toContain("more than 1.5h");
     for (const rule of [...alertsOf(file), ...recordsOf(file)]) {
       for (const selector of rule.expr.matchAll(/[a-z_:]+\{([^}]*)\}/g)) expect(selector[1], rule.alert ?? rule.record).toMatch(/^job="pse",cluster="eu"/);
     }

@@ -82,18 +82,42 @@ describe("prometheus/alerts.yml", () => {
     const records = recordsOf(file);
     expect(records.length).toBeGreaterThan(0);
     for (const rule of records) {
-      expect(rule.record).toMatch(/^(partner|partner_requirement|partner_customer|partner_endpoint):partner_security_[a-z_]+:[a-z_0-9]+$/);
-      // "partner": the per-pod labels aggregated away after the partner's name was joined on. Per
-      // Graph endpoint, `endpoint` stays: it is the Graph endpoint, or under prometheus-operator the
-      // port name (the same for every pod) beside exported_endpoint.
-      const podLabels = rule.record.startsWith("partner_endpoint:") ? /^max without \(instance, pod, container\) / : /^max without \(instance, pod, container, endpoint[,)]/;
+      expect(rule.record).toMatch(/^(partner|partner_requirement|partner_customer|partner_relationship|partner_endpoint):partner_security_[a-z_]+:[a-z_0-9]+$/);
+      // "partner": the per-pod labels aggregated away after the partner's name was joined on (`min`
+      // for the oldest open alert's timestamp, `max` otherwise). Per Graph endpoint, `endpoint`
+      // stays: it is the Graph endpoint, or under prometheus-operator the port name (the same for
+      // every pod) beside exported_endpoint.
+      const podLabels = rule.record.startsWith("partner_endpoint:") ? /^max without \(instance, pod, container\) / : /^(max|min) without \(instance, pod, container, endpoint[,)]/;
+      expect(rule.expr.startsWith("min "), rule.record).toBe(rule.record.endsWith(":min"));
       expect(rule.expr, rule.record).toMatch(podLabels);
       expect(rule.expr, rule.record).toContain("group_left (partner_tenant_id) partner_security_exporter_partner_info");
     }
   });
 
+  it("names the customer of every per-customer alert in summary and description, from partner_security_customer_info, never in a label", () => {
+    const perCustomer = alerts.filter((alert) => /partner_(customer|relationship):/.test(alert.expr));
+    expect(perCustomer.map((alert) => alert.alert).sort()).toEqual([
+      "PartnerSecurityCustomerHighSeverityAlertOpen",
+      "PartnerSecurityCustomerMfaCoverageDropped",
+      "PartnerSecurityCustomerTenantLostMfaPolicy",
+      "PartnerSecurityGdapRelationshipExpiring",
+    ]);
+    for (const rule of perCustomer) {
+      for (const key of ["summary", "description"]) {
+        const text = rule.annotations?.[key] ?? "";
+        // The name where one is known, the tenant id always.
+        expect(text, `${rule.alert} ${key}`).toMatch(/^\{\{ \$customer := printf "tenant %s" \$labels\.customer_tenant_id \}\}\{\{ with printf "partner_security_customer_info\{job=%q,namespace=%q,service=%q,customer_tenant_id=%q\}"/);
+        expect(text, `${rule.alert} ${key}`).toContain('{{ $customer = printf "%s (tenant %s)" . $labels.customer_tenant_id }}');
+        expect(text, `${rule.alert} ${key}`).toContain("{{ $customer }}");
+      }
+      expect(rule.annotations?.customer_name, rule.alert).toContain('label "customer_name"');
+      expect(rule.expr, rule.alert).not.toContain("customer_info");
+    }
+    for (const test of ruleTests) for (const alert of test.exp_alerts) expect(alert.exp_labels, test.alertname).not.toHaveProperty("customer_name");
+  });
+
   it("keeps per-tenant rules cheap: no range over the comparison window on a per-tenant series", () => {
-    for (const rule of alerts.filter((alert) => alert.expr.includes("partner_customer:"))) {
+    for (const rule of alerts.filter((alert) => /partner_(customer|relationship):/.test(alert.expr))) {
       for (const range of rule.expr.matchAll(/\[([^\]]+)\]/g)) expect(range[1], rule.alert).toBe(DEFAULT_CONFIG.seriesGapTolerance);
     }
   });
