@@ -4,16 +4,11 @@ import {
   DashboardLinkBuilder,
   DashboardLinkType,
   DatasourceVariableBuilder,
-  FieldColorBuilder,
-  FieldColorModeId,
-  MappingType,
   QueryVariableBuilder,
-  ThresholdsConfigBuilder,
-  ThresholdsMode,
   VariableRefresh,
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
-import type { DataSourceRef, DataTransformerConfig, DynamicConfigValue, GridPos, ValueMapping } from "@grafana/grafana-foundation-sdk/dashboard";
+import type { DataSourceRef, DataTransformerConfig, GridPos } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
   BigValueColorMode,
   BigValueGraphMode,
@@ -29,6 +24,10 @@ import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-s
 import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as StateTimelinePanel } from "@grafana/grafana-foundation-sdk/statetimeline";
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
+import { NEUTRAL, fixedColor, thresholdColor, thresholds, valueText } from "./colours.js";
+
+// The colour scales and their helpers live in colours.ts; every dashboard imports them from here.
+export * from "./colours.js";
 
 /** Every panel queries the data source the `datasource` variable picks. */
 export const DATASOURCE: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
@@ -65,6 +64,15 @@ export function withPartner(expr: string): string {
 function lastWithinDay(metric: string): string {
   const recent = (selector: string) => `last_over_time(${selector}[1d])`;
   return `max by (${PARTNER_KEYS}) (${recent(sel(metric))} * on (${TARGET_KEYS}) group_left (partner_tenant_id) max by (${TARGET_KEYS}, partner_tenant_id) (${recent(PARTNER_INFO)}))`;
+}
+
+/**
+ * The Graph endpoint of a series as `graph_endpoint`. The exporter calls it `endpoint`, but under
+ * prometheus-operator the scrape's own `endpoint` label (the Service port name) wins and the
+ * exporter's becomes `exported_endpoint`.
+ */
+export function graphEndpoint(selector: string): string {
+  return `label_replace(label_replace(${selector}, "graph_endpoint", "$1", "endpoint", "(.*)"), "graph_endpoint", "$1", "exported_endpoint", "(.+)")`;
 }
 
 /** A range query, for time series panels. */
@@ -123,59 +131,10 @@ export function size(w: number, h: number): GridPos {
   return { x: 0, y: 0, w, h };
 }
 
-export type Steps = Array<[number | null, string]>;
-
-export function thresholds(steps: Steps): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
-}
-
-// Colour scales. Each says which way is bad, so no field falls back to Grafana's default
-// (green, red from 80), which draws a score of 95 red and an age of 60s green.
-/** Score as a share of its max: red below 70% (PartnerSecurityScoreLow), green from 90%. */
-export const SCORE_RATIO: Steps = [[null, "red"], [0.7, "orange"], [0.9, "green"]];
-/** Age of Microsoft's daily evaluation, in seconds: green up to 2 days, yellow to a week, then red. */
-export const MICROSOFT_AGE: Steps = [[null, "green"], [172_800, "yellow"], [604_800, "red"]];
-/** Data age in refresh intervals: one refresh late is yellow, two (PartnerSecurityExporterDataStale) red. */
-export const REFRESH_AGE: Steps = [[null, "green"], [1.25, "yellow"], [2, "red"]];
-/** Counts where any is a problem (admins required to use MFA who do not). */
-export const ZERO_GOOD: Steps = [[null, "green"], [1, "red"]];
-/** Counts with no good or bad direction: drawn in the text colour. */
-export const NEUTRAL_COLOR = "text";
-export const NEUTRAL: Steps = [[null, NEUTRAL_COLOR]];
-
-export function fixedColor(color = NEUTRAL_COLOR): FieldColorBuilder {
-  return new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor(color);
-}
-
-export function thresholdColor(): FieldColorBuilder {
-  return new FieldColorBuilder().mode(FieldColorModeId.Thresholds);
-}
-
-/** Override properties: the matched fields take their colour from `steps`. */
-export function colouredBy(steps: Steps): DynamicConfigValue[] {
-  return [
-    { id: "color", value: { mode: FieldColorModeId.Thresholds } },
-    { id: "thresholds", value: { mode: ThresholdsMode.Absolute, steps: steps.map(([value, color]) => ({ value, color })) } },
-  ];
-}
-
 /** A stat of the latest value, neutral until a panel says which way is bad. */
 export function stat(): StatPanel {
   return new StatPanel().reduceOptions(lastValue()).datasource(DATASOURCE).colorScheme(fixedColor()).thresholds(thresholds(NEUTRAL)).colorMode(BigValueColorMode.Value);
 }
-
-export function valueText(entries: Record<string, [string, string]>): ValueMapping[] {
-  const options = Object.fromEntries(Object.entries(entries).map(([value, [text, color]], index) => [value, { text, color, index }]));
-  return [{ type: MappingType.ValueToText, options }];
-}
-
-/**
- * One MFA policy on or off. Neither is a fault: security defaults and Conditional Access exclude
- * each other, and Microsoft asks partners to retire per-user MFA. So no red here.
- */
-export const POLICY_STATE = valueText({ "1": ["enabled", "blue"], "0": ["disabled", NEUTRAL_COLOR] });
-/** The maximum over a tenant's MFA policies: only no policy at all is a fault. */
-export const ANY_POLICY = valueText({ "1": ["yes", "green"], "0": ["no MFA policy", "red"] });
 
 export function merge(organize: { exclude?: string[]; rename?: Record<string, string>; order?: string[] }): DataTransformerConfig[] {
   return [

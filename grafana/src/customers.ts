@@ -1,6 +1,6 @@
 import { BigValueTextMode, StackingConfigBuilder, StackingMode, TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
-import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { CustomVariableBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from "@grafana/grafana-foundation-sdk/dashboard";
+import type { Dashboard, DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { CustomVariableBuilder, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import {
   ANY_POLICY,
@@ -26,6 +26,9 @@ import {
   timeseries,
 } from "./common.js";
 import type { Steps } from "./common.js";
+import { withGdapRelationships } from "./gdap.js";
+import { withCustomerAlerts } from "./security-alerts.js";
+import { NAME_COLUMN, customerPicker, maybeNamed, named } from "./triage.js";
 
 const TENANT = 'customer_tenant_id=~"$customer_tenant_id"';
 const POLICIES: Array<[string, string, string]> = [
@@ -34,7 +37,7 @@ const POLICIES: Array<[string, string, string]> = [
   ["legacy_per_user", "Per-user MFA", "G"],
 ];
 const COLUMNS_HIDDEN = ["Time", "cluster", "namespace", "job"];
-const PARTNER_COLUMN = { partner_tenant_id: "Partner", customer_tenant_id: "Tenant" };
+const PARTNER_COLUMN = { partner_tenant_id: "Partner", ...NAME_COLUMN };
 
 function tenantSel(metric: string, extra = ""): string {
   return sel(metric, extra ? `${TENANT},${extra}` : TENANT);
@@ -69,6 +72,13 @@ const COVERAGE_BANDS: Array<[band: string, legend: string, color: string, refId:
 ];
 /** Tenants where every MFA policy is disabled. */
 const NO_POLICY = `${perTenant(sel("partner_security_customer_mfa_policy_enabled"))} == 0`;
+/** Of those, the $limit with the most users per partner. */
+const MOST_USERS_WITHOUT_POLICY = `topk by (${PARTNER_KEYS}) ($limit, ${USERS} and ${NO_POLICY})`;
+/** A picked tenant's series with its name (names of the picked tenants only), for legends naming `PICKED`. */
+function picked(expr: string): string {
+  return maybeNamed(expr, TENANT);
+}
+const PICKED = "{{customer_name}} {{customer_tenant_id}} ({{partner_tenant_id}})";
 
 function worstColumn(expr: string, refId: string) {
   return tableQuery(`${perTenant(expr)} and ${WORST}`, refId);
@@ -83,16 +93,8 @@ export function customersDashboard(): Dashboard {
     .values("10,20,50,100")
     .current({ text: "20", value: "20" });
   // No "All": one series per tenant would be thousands. Grafana starts on the first tenant.
-  const tenant = new QueryVariableBuilder("customer_tenant_id")
-    .label("Customer tenant")
-    .description("Customer tenants to follow over time (the Selected tenants row)")
-    .datasource(DATASOURCE)
-    .query(`label_values(${sel("partner_security_customer_users")}, customer_tenant_id)`)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(false);
-  return baseDashboard(
+  const tenant = customerPicker("customer_tenant_id", "Customer tenant", "partner_security_customer_users");
+  const dashboard = baseDashboard(
     "partner-security-customers",
     "Partner security: customer tenants",
     "MFA posture of the partner's customer tenants, from partner-security-exporter: the worst first, and any tenant over time.",
@@ -182,7 +184,7 @@ export function customersDashboard(): Dashboard {
         .title("Customer tenants, worst MFA coverage first")
         .noValue(NO_TENANT_SERIES)
         .description(
-          "Per partner tenant, the $limit customer tenants with the lowest share of MFA-compliant users (at equal shares, the most users first): compliant admins and non-admins, users, the share covered, and each MFA policy. A disabled policy is not a fault (security defaults and Conditional Access exclude each other; per-user MFA is being retired): only Any MFA policy = no is red. Needs per-tenant series: PSE_CUSTOMER_SERIES=all, or noncompliant (which keeps every tenant below full coverage or without a policy); empty with none.",
+          "Per partner tenant, the $limit customer tenants with the lowest share of MFA-compliant users (at equal shares, the most users first): the customer's name (partner_security_customer_info; the tenant id where no name is known) and tenant id, compliant admins and non-admins, users, the share covered, and each MFA policy. A disabled policy is not a fault (security defaults and Conditional Access exclude each other; per-user MFA is being retired): only Any MFA policy = no is red. Needs per-tenant series: PSE_CUSTOMER_SERIES=all, or noncompliant (which keeps every tenant below full coverage or without a policy); empty with none.",
         )
         .datasource(DATASOURCE)
         .targets([
@@ -192,10 +194,11 @@ export function customersDashboard(): Dashboard {
           tableQuery(`${COVERAGE} and ${WORST}`, "D"),
           ...POLICIES.map(([policy, , refId]) => worstColumn(sel("partner_security_customer_mfa_policy_enabled", `policy="${policy}"`), refId)),
           worstColumn(sel("partner_security_customer_mfa_policy_enabled"), "H"),
+          tableQuery(named(WORST), "name"),
         ])
         .transformations(
           merge({
-            exclude: COLUMNS_HIDDEN,
+            exclude: [...COLUMNS_HIDDEN, "Value #name"],
             rename: {
               ...PARTNER_COLUMN,
               "Value #A": "Compliant admins",
@@ -205,7 +208,7 @@ export function customersDashboard(): Dashboard {
               ...Object.fromEntries(POLICIES.map(([, title, refId]) => [`Value #${refId}`, title])),
               "Value #H": "Any MFA policy",
             },
-            order: ["partner_tenant_id", "customer_tenant_id", "Value #D", "Value #A", "Value #B", "Value #C", "Value #H", "Value #E", "Value #F", "Value #G"],
+            order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "Value #D", "Value #A", "Value #B", "Value #C", "Value #H", "Value #E", "Value #F", "Value #G"],
           }),
         )
         .unit("none")
@@ -221,24 +224,33 @@ export function customersDashboard(): Dashboard {
       new TablePanel()
         .title("Tenants without any MFA policy, most users first")
         .noValue(NO_TENANT_SERIES)
-        .description("Customer tenants with every MFA policy disabled, per partner tenant the $limit with the most users first: the ones to fix first. Needs per-tenant series: PSE_CUSTOMER_SERIES=all or noncompliant; empty with none.")
+        .description("Customer tenants with every MFA policy disabled, per partner tenant the $limit with the most users first: the ones to fix first, with the customer's name (the tenant id where no name is known). Needs per-tenant series: PSE_CUSTOMER_SERIES=all or noncompliant; empty with none.")
         .datasource(DATASOURCE)
-        .withTarget(tableQuery(`topk by (${PARTNER_KEYS}) ($limit, ${USERS} and ${NO_POLICY})`, "A"))
-        .transformations(merge({ exclude: COLUMNS_HIDDEN, rename: { ...PARTNER_COLUMN, Value: "Users" }, order: ["partner_tenant_id", "customer_tenant_id", "Value"] }))
+        .withTarget(tableQuery(MOST_USERS_WITHOUT_POLICY, "A"))
+        .withTarget(tableQuery(named(MOST_USERS_WITHOUT_POLICY), "name"))
+        .transformations(
+          merge({ exclude: [...COLUMNS_HIDDEN, "Value #name"], rename: { ...PARTNER_COLUMN, "Value #A": "Users" }, order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "Value #A"] }),
+        )
         .unit("none")
         .thresholds(thresholds(NEUTRAL))
         .sortBy([new TableSortByFieldStateBuilder().displayName("Users").desc(true)])
         .gridPos(size(24, 8)),
-    )
+    );
+  return withSelectedTenants(withGdapRelationships(withCustomerAlerts(dashboard))).build();
+}
+
+/** The picked tenants over time, named: the drill-down at the bottom. */
+function withSelectedTenants(dashboard: DashboardBuilder): DashboardBuilder {
+  return dashboard
     .withRow(new RowBuilder("Selected tenants over time"))
     .withPanel(
       timeseries()
         .title("Users and MFA-compliant users")
         .noValue(NO_TENANT_SERIES)
-        .description("For the tenants picked in the Customer tenant variable: users, MFA-compliant admins and MFA-compliant non-admins over time. With PSE_CUSTOMER_SERIES=noncompliant only tenants not fully compliant are listed (and a tenant's line ends when it becomes compliant); with none, no tenant.")
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_users")), "users {{customer_tenant_id}} ({{partner_tenant_id}})"))
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_admins")), "compliant admins {{customer_tenant_id}} ({{partner_tenant_id}})", "B"))
-        .withTarget(query(perTenant(tenantSel("partner_security_customer_mfa_compliant_non_admins")), "compliant non-admins {{customer_tenant_id}} ({{partner_tenant_id}})", "C"))
+        .description("For the tenants picked in the Customer tenant variable (named where a name is known): users, MFA-compliant admins and MFA-compliant non-admins over time. With PSE_CUSTOMER_SERIES=noncompliant only tenants not fully compliant are listed (and a tenant's line ends when it becomes compliant); with none, no tenant.")
+        .withTarget(query(picked(perTenant(tenantSel("partner_security_customer_users"))), `users ${PICKED}`))
+        .withTarget(query(picked(perTenant(tenantSel("partner_security_customer_mfa_compliant_admins"))), `compliant admins ${PICKED}`, "B"))
+        .withTarget(query(picked(perTenant(tenantSel("partner_security_customer_mfa_compliant_non_admins"))), `compliant non-admins ${PICKED}`, "C"))
         .unit("none")
         .min(0)
         .gridPos(size(12, 8)),
@@ -248,12 +260,11 @@ export function customersDashboard(): Dashboard {
         .title("MFA policies")
         .noValue(NO_TENANT_SERIES)
         .description("For the tenants picked in the Customer tenant variable: each MFA policy over time, enabled (blue) or disabled (neutral; security defaults and Conditional Access exclude each other).")
-        .withTarget(query(byPartner(tenantSel("partner_security_customer_mfa_policy_enabled"), "customer_tenant_id, policy"), "{{policy}} {{customer_tenant_id}} ({{partner_tenant_id}})"))
+        .withTarget(query(picked(byPartner(tenantSel("partner_security_customer_mfa_policy_enabled"), "customer_tenant_id, policy")), `{{policy}} ${PICKED}`))
         .unit("none")
         .mappings(POLICY_STATE)
         .colorScheme(fixedColor())
         .thresholds(thresholds(NEUTRAL))
         .gridPos(size(12, 8)),
-    )
-    .build();
+    );
 }

@@ -1,7 +1,7 @@
 import { BigValueTextMode, GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode } from "@grafana/grafana-foundation-sdk/common";
 import type { Dashboard, DynamicConfigValue } from "@grafana/grafana-foundation-sdk/dashboard";
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { PARTNER_KEYS, REFRESH_AGE, TARGET_KEYS, baseDashboard, colouredBy, now, query, sel, size, stat, thresholdColor, thresholds, timeseries, valueText, withPartner } from "./common.js";
+import { PARTNER_KEYS, REFRESH_AGE, TARGET_KEYS, baseDashboard, colouredBy, graphEndpoint, now, query, sel, size, stat, thresholdColor, thresholds, timeseries, valueText, withPartner } from "./common.js";
 
 /**
  * The exporter moves its refresh counters and histograms once per refresh (every 15 minutes by
@@ -15,15 +15,6 @@ const PROCESS = "{{partner_tenant_id}} {{instance}}";
 /** Increase of a counter per hour, whatever window Grafana picks. */
 function perHour(counter: string): string {
   return `rate(${counter}[$__rate_interval]) * 3600`;
-}
-
-/**
- * The Graph endpoint of a series as `graph_endpoint`. The exporter calls it `endpoint`, but under
- * prometheus-operator the scrape's own `endpoint` label (the Service port name) wins and the
- * exporter's becomes `exported_endpoint`.
- */
-function graphEndpoint(selector: string): string {
-  return `label_replace(label_replace(${selector}, "graph_endpoint", "$1", "endpoint", "(.*)"), "graph_endpoint", "$1", "exported_endpoint", "(.+)")`;
 }
 
 /** Summed per partner deployment and `keys`: one line across pod replacements, two partners apart. */

@@ -30,6 +30,7 @@ import {
   withPartner,
 } from "./common.js";
 import type { Steps } from "./common.js";
+import { withSecurityAlerts } from "./security-alerts.js";
 
 const REQUIREMENT_KEYS = `${PARTNER_KEYS}, requirement_id, requirement_type`;
 /** Where Graph gives a requirement no link, the cell still leads somewhere useful. */
@@ -57,7 +58,7 @@ function gauge(steps: Steps): GaugePanel {
 
 /** Where the score stands, how it moved, which requirements cost points and what to do about each. */
 export function overviewDashboard(): Dashboard {
-  return baseDashboard("partner-security-overview", "Partner security score overview", "The Microsoft partner security score, its requirements and the partner tenant's MFA posture, from partner-security-exporter.", "PartnerSecurity.*")
+  const dashboard = baseDashboard("partner-security-overview", "Partner security score overview", "The Microsoft partner security score, its requirements and the partner tenant's MFA posture, from partner-security-exporter.", "PartnerSecurity.*")
     .withRow(new RowBuilder("Score"))
     .withPanel(
       stat()
@@ -198,7 +199,7 @@ export function overviewDashboard(): Dashboard {
       gauge([[null, "green"], [43_200, "orange"], [86_400, "red"]])
         .title("Average security alert response time")
         .description(
-          "Average time to respond to security alerts over the past 30 days (requirement securityAlertsPromptlyResolved): green below 12h, orange below the 24h limit of the PartnerSecurityAlertResponseSlow alert, red beyond.",
+          "Average time to respond to security alerts over the past 30 days (requirement securityAlertsPromptlyResolved): green below 12h, orange below the 24h limit of the PartnerSecurityAlertResponseSlow alert, red beyond. The Security alerts row below shows the alerts open now, which move this average.",
         )
         .withTarget(perPartner(sel("partner_security_alert_average_response_time_seconds"), "{{partner_tenant_id}}"))
         .unit("s")
@@ -227,6 +228,6 @@ export function overviewDashboard(): Dashboard {
         .min(0)
         .max(1)
         .gridPos(size(8, 6)),
-    )
-    .build();
+    );
+  return withSecurityAlerts(dashboard).build();
 }

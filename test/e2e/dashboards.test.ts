@@ -4,7 +4,9 @@ import type { RunningExporter } from "../../src/main.js";
 import { GRAPH_ENDPOINTS } from "../../src/simulator/endpoints.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { committedDashboards, panelsOf } from "../grafana/dashboard-model.js";
-import type { DashboardJson, VariableJson } from "../grafana/dashboard-model.js";
+import type { VariableJson } from "../grafana/dashboard-model.js";
+import { escapeValue, resolveDefaults, substitute, variableOptions } from "../grafana/grafana-variables.js";
+import type { PromQuery } from "../grafana/grafana-variables.js";
 import { eventually, hasTool, startTestExporter, startTestSimulator } from "../helpers.js";
 import { JOB, startPrometheus } from "./prometheus-harness.js";
 import type { RunningPrometheus } from "./prometheus-harness.js";
@@ -45,57 +47,18 @@ function running(): RunningPrometheus {
   return prometheus;
 }
 
-/** Grafana's regex escaping of one variable value inside a PromQL string (prometheusSpecialRegexEscape). */
-function escapeValue(value: string): string {
-  return value.replace(/\\/g, "\\\\\\\\").replace(/[$^*{}[\]'+?.()|]/g, "\\\\$&");
-}
-
-/** `expr` as Grafana sends it; `$__rate_interval` is the panel's minimum interval where it sets one. */
-function substitute(expr: string, values: Record<string, string>, minInterval = "1m"): string {
-  const builtIn: Record<string, string> = { __rate_interval: minInterval, __interval: "15s", __range: "5m" };
-  return expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? builtIn[name] ?? whole);
-}
-
-/** The values a variable offers: what Grafana's label_values(selector, label) lists. */
-async function options(variable: VariableJson, values: Record<string, string>): Promise<string[]> {
-  const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? "");
-  if (!match) throw new Error(`${variable.name}: not a label_values query: ${variable.query}`);
-  const result = await running().query(`count by (${match[2]}) (${substitute(match[1] ?? "", values)})`);
-  return result.map((series) => series.metric[match[2] ?? ""] ?? "").filter((value) => value !== "").sort();
-}
-
-/**
- * Resolves the variables in order, each from the ones before, as Grafana does when the dashboard
- * opens: the saved default (All, or the custom value), else the first value listed. All is the
- * variable's allValue, else every listed value as a regex alternation.
- */
-async function resolveDefaults(dashboard: DashboardJson): Promise<Record<string, string>> {
-  const values: Record<string, string> = {};
-  for (const variable of dashboard.templating.list) {
-    const current = [variable.current?.value ?? []].flat();
-    if (variable.type === "datasource") continue;
-    if (variable.type === "custom") {
-      values[variable.name] = current[0] ?? variable.query?.split(",")[0] ?? "";
-      continue;
-    }
-    const listed = await options(variable, values);
-    if (variable.includeAll && current.includes("$__all")) {
-      values[variable.name] = variable.allValue ?? `(${listed.map(escapeValue).join("|")})`;
-    } else {
-      const first = current[0] ?? listed[0];
-      if (first === undefined) throw new Error(`variable ${variable.name} lists no values`);
-      values[variable.name] = variable.multi ? `(${escapeValue(first)})` : escapeValue(first);
-    }
-  }
-  return values;
-}
+/** A variable helper bound to this file's Prometheus. */
+const query: PromQuery = (expr) => running().query(expr);
+const pickerOptions = (variable: VariableJson, values: Record<string, string>) => variableOptions(variable, values, query);
+const options = async (variable: VariableJson, values: Record<string, string>) => (await pickerOptions(variable, values)).map((option) => option.value);
 
 beforeAll(async () => {
   if (!enabled) return;
   simulator = await startTestSimulator({ tenants: TENANTS, pageSize: 10, driftPeriodMs: 1e12 });
   // One throttled answer, so the throttling panels have a series to show.
   simulator.injectFault({ endpoint: "history", status: 429, retryAfter: 0, times: 1 });
-  exporter = await startTestExporter(simulator, { client: { tenantId: PARTNER }, retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
+  // Names from the GDAP customers, and with them the GDAP relationships; security alerts are on by default.
+  exporter = await startTestExporter(simulator, { flags: { customerNames: "gdap" }, client: { tenantId: PARTNER }, retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 } });
   // The target labels prometheus-operator adds: its `endpoint` (the port name) pushes the exporter's
   // own to `exported_endpoint`, as under the chart.
   prometheus = await startPrometheus(new URL(exporter.url).host, { rules: RULES, targetLabels: { endpoint: "http", pod: "pse-0" } });
@@ -112,7 +75,7 @@ beforeAll(async () => {
   await eventually("a scrape after the failed refresh", async () => ((await prom.query('partner_security_exporter_refresh_failure_reason{reason="forbidden"} == 1')).length > 0 ? true : undefined), 20_000);
   if ((await prom.query("max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0")).length === 0) throw new Error("the simulated tenants all have an MFA policy; pick another seed");
   await eventually("the probe alert firing", async () => ((await prom.query(`ALERTS{alertname="${PROBE}",alertstate="firing"}`)).length > 0 ? true : undefined), 20_000);
-  for (const [file, dashboard] of dashboards) defaults[file] = await resolveDefaults(dashboard);
+  for (const [file, dashboard] of dashboards) defaults[file] = await resolveDefaults(dashboard, query);
 }, 90_000);
 
 afterAll(async () => {
@@ -122,6 +85,15 @@ afterAll(async () => {
 });
 
 type Case = [name: string, file: string, expr: string, minInterval?: string];
+/**
+ * Columns the simulated data leaves empty: none of the simulated tenants' open alerts is informational
+ * or of an unknown severity. They are still evaluated, so a query Prometheus refuses fails them.
+ */
+const EMPTY_IN_SIMULATION = /\/ (Open security alerts by type|Customers with open security alerts, most severe first) \/ (informational|unknown)$/;
+/** At least one series, except where the simulated data has none. */
+function minimumRows(name: string): number {
+  return EMPTY_IN_SIMULATION.test(name) ? 0 : 1;
+}
 const panelCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
   panelsOf(dashboard).flatMap((panel) => (panel.targets ?? []).map((target): Case => [`${file} / ${panel.title} / ${target.refId}`, file, target.expr ?? "", panel.interval])),
 );
@@ -136,7 +108,8 @@ const variableCases: Case[] = dashboards.flatMap(([file, dashboard]) =>
     .map((variable): Case => {
       // label_values(selector, label) holds data exactly when count by (label) (selector) does.
       const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? "");
-      return [`${file} / variable ${variable.name}`, file, match ? `count by (${match[2]}) (${match[1]})` : (variable.query ?? "")];
+      const result = /^query_result\((.+)\)$/.exec(variable.query ?? "");
+      return [`${file} / variable ${variable.name}`, file, match ? `count by (${match[2]}) (${match[1]})` : (result?.[1] ?? variable.query ?? "")];
     }),
 );
 
@@ -166,18 +139,18 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect((await running().query(promql)).length, promql).toBeGreaterThan(0);
   });
 
-  it.each(panelCases)("%s returns data, and never one series per tenant", async (_name, file, expr, minInterval) => {
+  it.each(panelCases)("%s returns data, and never one series per tenant", async (name, file, expr, minInterval) => {
     const promql = substitute(expr, defaults[file] ?? {}, minInterval);
     expect(promql, "every variable resolved (label_replace's $1 is not one)").not.toMatch(/\$(?!1")/);
     const result = await running().query(promql);
-    expect(result.length, promql).toBeGreaterThan(0);
+    expect(result.length, promql).toBeGreaterThanOrEqual(minimumRows(name));
     // 30 simulated tenants, 20 shown by default: a query per tenant would return 30.
     expect(result.length, promql).toBeLessThanOrEqual(20);
   });
 
-  it.each(tableCases)("%s: rows name the partner tenant and not the pod address, so a replaced pod leaves no second row", async (_name, file, expr) => {
+  it.each(tableCases)("%s: rows name the partner tenant and not the pod address, so a replaced pod leaves no second row", async (name, file, expr) => {
     const result = await running().query(substitute(expr, defaults[file] ?? {}));
-    expect(result.length).toBeGreaterThan(0);
+    expect(result.length).toBeGreaterThanOrEqual(minimumRows(name));
     for (const series of result) {
       expect(series.metric.partner_tenant_id).toBe(PARTNER);
       expect(series.metric).not.toHaveProperty("instance");
@@ -222,6 +195,57 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
       expect(Number(series.value[1])).toBeGreaterThanOrEqual(worstShown);
       if (Number(series.value[1]) === worstShown) expect(users.get(series.metric.customer_tenant_id)).toBeLessThanOrEqual(fewestUsersShownAt(worstShown));
     }
+  });
+
+  it("tables name each customer: the name from the GDAP customers, the tenant id where none is known (and everywhere without names)", async () => {
+    const file = "partner-security-customers.json";
+    const values = defaults[file] ?? {};
+    for (const title of ["Customer tenants, worst MFA coverage first", "Customers with open security alerts, most severe first", "Active GDAP relationships ending soonest, not auto-extending first"]) {
+      const expr = panelExpr(file, title, "name");
+      const rows = await running().query(substitute(expr, values));
+      expect(rows.length, title).toBeGreaterThan(0);
+      for (const row of rows) expect(row.metric.customer_name, title).toMatch(/\S/);
+      // Without the info metric (PSE_CUSTOMER_NAMES=none) the same rows, each named by its tenant id.
+      const unnamed = await running().query(substitute(expr.replaceAll("partner_security_customer_info{", "partner_security_customer_info_absent{"), values));
+      expect(unnamed.map((row) => row.metric.customer_tenant_id).sort(), title).toEqual(rows.map((row) => row.metric.customer_tenant_id).sort());
+      for (const row of unnamed) expect(row.metric.customer_name, title).toBe(row.metric.customer_tenant_id);
+    }
+    const worst = await running().query(substitute(panelExpr(file, "Customer tenants, worst MFA coverage first", "name"), values));
+    expect(worst.some((row) => row.metric.customer_name !== row.metric.customer_tenant_id), "some simulated customers have a GDAP name").toBe(true);
+  });
+
+  it("the customer picker lists customers by name and selects their tenant ids", async () => {
+    const file = "partner-security-customers.json";
+    const picker = dashboards.find(([name]) => name === file)?.[1].templating.list.find((variable) => variable.name === "customer_tenant_id");
+    if (!picker) throw new Error("no customer picker");
+    const listed = await pickerOptions(picker, defaults[file] ?? {});
+    expect(listed).toHaveLength(TENANTS);
+    for (const option of listed) expect(option.value).toMatch(/^[0-9a-f-]{36}$/);
+    expect(listed.some((option) => option.text !== option.value)).toBe(true);
+  });
+
+  it("GDAP: every active relationship that does not auto-extend is shown before any that does", async () => {
+    const file = "partner-security-customers.json";
+    const values = defaults[file] ?? {};
+    const title = "Active GDAP relationships ending soonest, not auto-extending first";
+    const shown = await running().query(substitute(panelExpr(file, title, "A"), values));
+    const cut = panelExpr(file, title, "A").split(" and bottomk by ")[1] ?? "";
+    const notExtending = /\$limit, \((.+ unless .+ > 0)\) or \(/.exec(cut)?.[1] ?? "";
+    const all = await running().query(substitute(notExtending, values));
+    expect(all.length).toBeGreaterThan(0);
+    const ids = new Set(shown.map((row) => row.metric.relationship_id));
+    if (all.length <= shown.length) for (const row of all) expect(ids.has(row.metric.relationship_id), row.metric.relationship_id).toBe(true);
+  });
+
+  it("security alerts: ages are ages, test alerts are counted apart", async () => {
+    const file = "partner-security-overview.json";
+    const values = defaults[file] ?? {};
+    const ages = await running().query(substitute(panelExpr(file, "Oldest open security alert", "A"), values));
+    expect(ages.length).toBeGreaterThan(0);
+    for (const age of ages) expect(Number(age.value[1])).toBeGreaterThan(0);
+    for (const age of ages) expect(Number(age.value[1])).toBeLessThan(365 * 86_400);
+    const tests = await running().query(substitute(panelExpr(file, "Test security alerts", "A"), values));
+    expect(Number(tests[0]?.value[1])).toBeGreaterThan(0);
   });
 
   it.each(dashboards)("%s: the stale-data banner reads fresh, and no data when no exporter is selected", async (file, dashboard) => {

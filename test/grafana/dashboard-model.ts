@@ -47,15 +47,25 @@ export interface PanelJson {
   datasource?: { type?: string; uid?: string };
   /** The panel's minimum interval ("Min interval"), which $__interval and $__rate_interval never go below. */
   interval?: string;
-  options?: { colorMode?: string; textMode?: string; legend?: { showLegend?: boolean; displayMode?: string }; tooltip?: { mode?: string } };
+  options?: {
+    colorMode?: string;
+    textMode?: string;
+    legend?: { showLegend?: boolean; displayMode?: string };
+    tooltip?: { mode?: string };
+    sortBy?: Array<{ displayName: string; desc?: boolean }>;
+  };
   targets?: TargetJson[];
-  fieldConfig?: { defaults?: Omit<FieldJson, "cellType"> & { custom?: { cellOptions?: { type?: string } } }; overrides?: OverrideJson[] };
+  /** Table transformations: merge, then organize (excludeByName, renameByName, indexByName). */
+  transformations?: Array<{ id: string; options: { excludeByName?: Record<string, boolean>; renameByName?: Record<string, string>; indexByName?: Record<string, number> } }>;
+  fieldConfig?: { defaults?: Omit<FieldJson, "cellType"> & { noValue?: string; custom?: { cellOptions?: { type?: string } } }; overrides?: OverrideJson[] };
   panels?: PanelJson[];
 }
 export interface VariableJson {
   type: string;
   name: string;
   query?: string;
+  /** Grafana's filter of the options; named groups `text` and `value` split what is shown from what is selected. */
+  regex?: string;
   datasource?: { uid?: string };
   multi?: boolean;
   includeAll?: boolean;
@@ -167,4 +177,28 @@ export function colourAt(field: FieldJson, value: number): string {
 export function mappingsOf(panel: PanelJson): Array<[string, string, string]> {
   const lists = [panel.fieldConfig?.defaults?.mappings ?? [], ...(panel.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((p) => p.id === "mappings").map((p) => p.value as MappingJson[]))];
   return lists.flat().flatMap((mapping) => Object.entries(mapping.options).map(([value, { text = "", color = "" }]): [string, string, string] => [value, text, color]));
+}
+
+/** A series as Prometheus' query API returns it: labels, sorted by name as Prometheus sends them. */
+export type SeriesLabels = Record<string, string>;
+
+/** The line Grafana's query_result() makes of one series: `name{a="1",b="2"} value time-in-ms`, label values unescaped. */
+export function queryResultLine(metric: SeriesLabels, value = "1", timeSeconds = 1_700_000_000): string {
+  const { __name__: name = "", ...labels } = metric;
+  return `${name}{${Object.entries(labels)
+    .map(([label, text]) => `${label}="${text}"`)
+    .join(",")}} ${value} ${timeSeconds * 1000}`;
+}
+
+/** The options a query variable's regex makes of its result lines, as Grafana does: named groups text and value, else the first group. */
+export function regexOptions(regex: string | undefined, lines: string[]): Array<{ text: string; value: string }> {
+  if (!regex) return lines.map((line) => ({ text: line, value: line }));
+  const parts = /^\/(.*)\/([a-z]*)$/s.exec(regex);
+  const pattern = new RegExp(parts?.[1] ?? regex, parts?.[2] ?? "");
+  return lines.flatMap((line) => {
+    const match = pattern.exec(line);
+    if (!match) return [];
+    const value = match.groups?.value ?? match.groups?.text ?? match[1] ?? match[0];
+    return [{ text: match.groups?.text ?? value, value }];
+  });
 }

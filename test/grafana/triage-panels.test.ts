@@ -1,0 +1,228 @@
+import { describe, expect, it } from "vitest";
+import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
+import { colourAt, columnOf, committedDashboards, fieldOf, panelsOf, queryResultLine, regexOptions } from "./dashboard-model.js";
+import type { DashboardJson, FieldJson, PanelJson } from "./dashboard-model.js";
+import { tenantBounded } from "./tenant-bounds.js";
+
+// The panels of issue 14: customer names, partner security alerts and GDAP relationships.
+const dashboards = committedDashboards();
+const PER_TENANT = new Set(GRAPH_METRICS.filter((row) => row.labelNames.includes("customer_tenant_id")).map((row) => row.name));
+const HOUR = 3600;
+const DAY = 86_400;
+const OVERVIEW = "partner-security-overview.json";
+const CUSTOMERS = "partner-security-customers.json";
+const INFO = "partner_security_customer_info";
+
+function dashboard(file: string): DashboardJson {
+  const found = dashboards.find(([name]) => name === file)?.[1];
+  if (!found) throw new Error(`no dashboard ${file}`);
+  return found;
+}
+function panel(file: string, title: string): PanelJson {
+  const found = panelsOf(dashboard(file)).find((p) => p.title === title);
+  if (!found) throw new Error(`no panel ${title} in ${file}`);
+  return found;
+}
+function field(file: string, title: string, refId: string): FieldJson {
+  const p = panel(file, title);
+  const target = p.targets?.find((t) => t.refId === refId);
+  if (!target) throw new Error(`no query ${refId} in ${title}`);
+  return fieldOf(p, target);
+}
+function expr(file: string, title: string, refId: string): string {
+  return panel(file, title).targets?.find((t) => t.refId === refId)?.expr ?? "";
+}
+const colours = (f: FieldJson, values: number[]) => values.map((value) => colourAt(f, value));
+const allPanels = dashboards.flatMap(([file, d]) => panelsOf(d).map((p): [string, PanelJson] => [file, p]));
+const readsAny = (p: PanelJson, metrics: RegExp) => (p.targets ?? []).some((t) => metrics.test(t.expr ?? ""));
+/** The organize step of a table: what it hides and what it calls each column. */
+function organize(p: PanelJson) {
+  const options = p.transformations?.find((t) => t.id === "organize")?.options ?? {};
+  return { hidden: Object.keys(options.excludeByName ?? {}), names: options.renameByName ?? {} };
+}
+
+describe("security alerts", () => {
+  const OPEN = "Open security alerts by severity";
+  const OLDEST = "Oldest open security alert";
+
+  it("open alerts are active or investigating, one query per severity: green at 0, the severity's colour from 1", () => {
+    for (const [severity, color] of [["high", "red"], ["medium", "orange"], ["unknown", "purple"], ["low", "yellow"], ["informational", "blue"]] as const) {
+      expect(expr(OVERVIEW, OPEN, severity)).toContain(`partner_security_alerts{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",status=~"active|investigating",severity="${severity}"}`);
+      expect(colours(field(OVERVIEW, OPEN, severity), [0, 1, 12]), severity).toEqual(["green", color, color]);
+    }
+  });
+
+  it("the oldest open alert's age is a duration against the 24-hour response requirement: orange from 18 hours (PartnerSecurityAlertResponseTargetNear), red from 24", () => {
+    const f = field(OVERVIEW, OLDEST, "A");
+    expect(f.unit).toBe("dtdurations");
+    expect(colours(f, [HOUR, 18 * HOUR - 1, 18 * HOUR, DAY - 1, DAY, 3 * DAY])).toEqual(["green", "green", "orange", "orange", "red", "red"]);
+    expect(expr(OVERVIEW, OLDEST, "A")).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, severity\) \(\(time\(\) - partner_security_alerts_oldest_active_detected_timestamp_seconds\{/);
+    expect(panel(OVERVIEW, OLDEST).fieldConfig?.defaults?.noValue).toBe("No open security alerts");
+  });
+
+  it("the average response time gauge keeps the same scale", () => {
+    expect(colours(field(OVERVIEW, "Average security alert response time", "A"), [HOUR, 13 * HOUR, DAY, 2 * DAY])).toEqual(["green", "orange", "red", "red"]);
+  });
+
+  it("test alerts are shown on their own, neutral, and never added to a real count", () => {
+    expect(colours(field(OVERVIEW, "Test security alerts", "A"), [0, 1, 50])).toEqual(["text", "text", "text"]);
+    for (const [, p] of allPanels) {
+      for (const target of p.targets ?? []) {
+        const e = target.expr ?? "";
+        if (e.includes("partner_security_alerts_test")) expect(e, p.title).not.toMatch(/partner_security_(customer_)?alerts(_active|_oldest[a-z_]*)?\{/);
+        // Every status count is of open alerts: resolved and unknown statuses are not open.
+        for (const match of e.matchAll(/partner_security_alerts\{([^}]*)\}/g)) expect(match[1], p.title).toContain('status=~"active|investigating"');
+      }
+    }
+  });
+
+});
+
+describe("security alerts by type and by customer", () => {
+  it("open alerts by type: a column per severity and the total, the most first", () => {
+    const table = panel(OVERVIEW, "Open security alerts by type");
+    expect(organize(table).names).toMatchObject({ alert_type: "Alert type", "Value #all": "Open", "Value #high": "High" });
+    expect(table.options?.sortBy?.[0]).toEqual({ displayName: "Open", desc: true });
+    expect(colours(columnOf(table, "High"), [1, 3])).toEqual(["red", "red"]);
+    expect(colours(columnOf(table, "Medium"), [1])).toEqual(["orange"]);
+  });
+
+  it("the per-customer table: the most severe first, then the oldest; the age orange from 18 hours, red from 24", () => {
+    const table = panel(CUSTOMERS, "Customers with open security alerts, most severe first");
+    expect(table.options?.sortBy).toEqual([
+      { displayName: "Most severe", desc: true },
+      { displayName: "Oldest open alert", desc: true },
+    ]);
+    const oldest = columnOf(table, "Oldest open alert");
+    expect(oldest.unit).toBe("dtdurations");
+    expect(colours(oldest, [HOUR, 19 * HOUR, DAY, 10 * DAY])).toEqual(["green", "orange", "red", "red"]);
+    const severe = columnOf(table, "Most severe");
+    expect([5, 4, 3, 2, 1].map((rank) => [severe.mappings?.[0]?.options[String(rank)]?.text, colourAt(severe, rank)])).toEqual([
+      ["high", "red"],
+      ["medium", "orange"],
+      ["unknown", "purple"],
+      ["low", "yellow"],
+      ["informational", "blue"],
+    ]);
+    // The rank puts a customer with any open high alert above one with only older medium ones.
+    expect(expr(CUSTOMERS, table.title ?? "", "A")).toMatch(/^floor\(topk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, .*\+ 5e9 or .*\+ 4e9 or .*\) \/ 1e9\)$/);
+  });
+
+  it("every alert panel says where its data comes from and why it can be empty", () => {
+    const alertPanels = allPanels.filter(([, p]) => readsAny(p, /partner_security_(customer_)?alerts|endpoint=~"securityAlerts"/));
+    expect(alertPanels.length).toBeGreaterThanOrEqual(6);
+    for (const [, p] of alertPanels) for (const words of ["PSE_SECURITY_ALERTS=false", "PartnerSecurity.Read.All"]) expect(p.description, p.title).toContain(words);
+  });
+});
+
+describe("GDAP relationships", () => {
+  const TABLE = "Active GDAP relationships ending soonest, not auto-extending first";
+
+  it("time left is a duration: red below 7 days, orange below 30, green beyond", () => {
+    const time = columnOf(panel(CUSTOMERS, TABLE), "Time left");
+    expect(time.unit).toBe("dtdurations");
+    expect(colours(time, [-DAY, 0, 7 * DAY - 1, 7 * DAY, 30 * DAY - 1, 30 * DAY, 365 * DAY])).toEqual(["red", "red", "red", "orange", "orange", "green", "green"]);
+    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*\} - time\(\)\)/);
+  });
+
+  it("relationships that do not auto-extend come first and are marked: 0 reads no (orange)", () => {
+    const table = panel(CUSTOMERS, TABLE);
+    const auto = columnOf(table, "Auto-extends by");
+    expect(auto.mappings?.[0]?.options["0"]).toMatchObject({ text: "no", color: "orange" });
+    expect(colours(auto, [0, 15_552_000])).toEqual(["orange", "green"]);
+    expect(table.options?.sortBy?.[0]).toEqual({ displayName: "Auto-extends by", desc: false });
+    // The cut: the ones that do not auto-extend (0 or unknown) by time left, the others 1e10 s later.
+    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, \(.+ unless .+ > 0\) or \(.+\) \+ 1e10\)$/);
+    expect(organize(table).names).toMatchObject({ relationship_id: "Relationship", "Value #A": "Time left" });
+  });
+
+  it("counts by status are neutral; expiring and the ones ending within 30 and 7 days without auto-extending are not", () => {
+    const title = "GDAP relationships by status";
+    expect(colours(field(CUSTOMERS, title, "A"), [0, 5, 500])).toEqual(["text", "text", "text"]);
+    expect(colours(field(CUSTOMERS, title, "B"), [0, 1])).toEqual(["green", "orange"]);
+    expect(colours(field(CUSTOMERS, title, "C"), [0, 1])).toEqual(["green", "orange"]);
+    expect(colours(field(CUSTOMERS, title, "D"), [0, 1])).toEqual(["green", "red"]);
+    expect(expr(CUSTOMERS, title, "C")).toContain(`) < ${30 * DAY}) or `);
+    expect(expr(CUSTOMERS, title, "D")).toContain(`) < ${7 * DAY}) or `);
+  });
+
+  it("every GDAP panel names the settings and the permission it needs", () => {
+    const gdapPanels = allPanels.filter(([, p]) => readsAny(p, /partner_security_gdap_|delegatedAdmin/));
+    expect(gdapPanels.length).toBeGreaterThanOrEqual(3);
+    for (const [, p] of gdapPanels) for (const words of ["PSE_GDAP_RELATIONSHIPS", "PSE_CUSTOMER_NAMES=gdap", "DelegatedAdminRelationship.Read.All"]) expect(p.description, p.title).toContain(words);
+  });
+});
+
+describe("customer names", () => {
+  const perCustomerTables = allPanels.filter(([, p]) => p.type === "table" && (p.targets ?? []).some((t) => [...(t.expr ?? "").matchAll(/\b([a-z_]+)\{/g)].some((m) => PER_TENANT.has(m[1] ?? "") && m[1] !== INFO)));
+  const FALLBACK = 'label_join(';
+
+  it("there are per-customer tables on the customers dashboard", () => {
+    expect(perCustomerTables.map(([, p]) => p.title)).toEqual([
+      "Customer tenants, worst MFA coverage first",
+      "Tenants without any MFA policy, most users first",
+      "Customers with open security alerts, most severe first",
+      "Active GDAP relationships ending soonest, not auto-extending first",
+    ]);
+  });
+
+  it.each(perCustomerTables.map(([file, p]) => [p.title ?? "", file, p] as const))("%s shows the customer's name, the tenant id where none is known, and the tenant id", (_title, _file, p) => {
+    const name = p.targets?.find((t) => t.refId === "name")?.expr ?? "";
+    expect(name).toContain(` * on (cluster, namespace, job, partner_tenant_id, customer_tenant_id) group_left (customer_name) topk by (cluster, namespace, job, partner_tenant_id, customer_tenant_id) (1, max by (cluster, namespace, job, partner_tenant_id, customer_tenant_id, customer_name) ((${INFO}{`);
+    expect(name).toContain(` or on (cluster, namespace, job, partner_tenant_id, customer_tenant_id) ${FALLBACK}`);
+    expect(name.endsWith(', "customer_name", "", "customer_tenant_id")'), name).toBe(true);
+    // Join after cutting: the left side of the join is the $limit rows the other columns show.
+    expect(name).toMatch(/^\((topk|bottomk) by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, /);
+    const { hidden, names } = organize(p);
+    expect(names).toMatchObject({ customer_name: "Customer", customer_tenant_id: "Tenant", partner_tenant_id: "Partner" });
+    expect(hidden).toContain("Value #name");
+    expect(hidden).not.toContain("customer_name");
+    expect(hidden).not.toContain("customer_tenant_id");
+  });
+
+  it("legends of the picked tenants name the customer and keep the tenant id; the names joined are only the picked tenants'", () => {
+    const lines = allPanels.filter(([, p]) => (p.type === "timeseries" || p.type === "state-timeline") && readsAny(p, /customer_tenant_id=~"\$customer_tenant_id"/));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const [, p] of lines) {
+      for (const target of p.targets ?? []) {
+        expect(target.legendFormat, p.title).toContain("{{customer_name}} {{customer_tenant_id}}");
+        expect(target.expr, p.title).toContain(`${INFO}{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",customer_tenant_id=~"$customer_tenant_id"}`);
+      }
+    }
+  });
+
+  it("the customer picker shows names and selects tenant ids, the id where no name is known, names with quotes and newlines included", () => {
+    const picker = dashboard(CUSTOMERS).templating.list.find((v) => v.name === "customer_tenant_id");
+    expect(picker?.query).toMatch(/^query_result\(max by \(customer_name, customer_tenant_id\) \(.+ or on \(.+\) label_join\(.+, "customer_name", "", "customer_tenant_id"\)\)\)$/);
+    const lines = [
+      { customer_name: "Contoso Ltd", customer_tenant_id: "11111111-0000-4000-8000-000000000001" },
+      { customer_name: 'Fabrikam "EU", Inc.\nLegal', customer_tenant_id: "11111111-0000-4000-8000-000000000002" },
+      { customer_name: "11111111-0000-4000-8000-000000000003", customer_tenant_id: "11111111-0000-4000-8000-000000000003" },
+    ].map((labels) => queryResultLine(labels));
+    expect(regexOptions(picker?.regex, lines)).toEqual([
+      { text: "Contoso Ltd", value: "11111111-0000-4000-8000-000000000001" },
+      { text: 'Fabrikam "EU", Inc.\nLegal', value: "11111111-0000-4000-8000-000000000002" },
+      { text: "11111111-0000-4000-8000-000000000003", value: "11111111-0000-4000-8000-000000000003" },
+    ]);
+  });
+});
+
+describe("the tenant bound checker reads joins and one-to-one functions", () => {
+  const users = 'partner_security_customer_users{job=~"$job"}';
+  const info = `${INFO}{job=~"$job"}`;
+  const cut = `topk($limit, ${users})`;
+
+  it.each([
+    [`(${cut}) * on (job, customer_tenant_id) group_left (customer_name) ${info}`, true],
+    [`(${users}) * on (job, customer_tenant_id) group_left (customer_name) topk($limit, ${info})`, false],
+    [`(${cut}) * on (job, customer_tenant_id) group_left (customer_name) ${info} or on (job, customer_tenant_id) label_join(${cut}, "customer_name", "", "customer_tenant_id")`, true],
+    [`label_join(${users}, "customer_name", "", "customer_tenant_id")`, false],
+    [`floor(${cut} / 1e9)`, true],
+    [`floor(${users} / 1e9)`, false],
+    [`time() - ${users}`, false],
+    [`${cut} unless ${users} > 0`, true],
+    [`${users} unless ${cut}`, false],
+  ])("%s: %s", (query, bounded) => {
+    expect(tenantBounded(query, PER_TENANT)).toBe(bounded);
+  });
+});
