@@ -146,6 +146,18 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     expect(pod.containers[0]?.env).toContainEqual({ name: "PSE_CUSTOMER_SERIES", value: mode });
   });
 
+  it.each([
+    ["defaults-values.yaml", [], { PSE_CUSTOMER_NAMES: "none", PSE_GDAP_RELATIONSHIPS: "auto", PSE_SECURITY_ALERTS: "true" }, { customerNames: "none", gdapRelationships: false, securityAlerts: true }],
+    ["defaults-values.yaml", ["--set", "exporter.customerNames=gdap"], { PSE_CUSTOMER_NAMES: "gdap", PSE_GDAP_RELATIONSHIPS: "auto", PSE_SECURITY_ALERTS: "true" }, { customerNames: "gdap", gdapRelationships: true, securityAlerts: true }],
+    ["all-on-values.yaml", [], { PSE_CUSTOMER_NAMES: "contracts", PSE_GDAP_RELATIONSHIPS: "true", PSE_SECURITY_ALERTS: "false" }, { customerNames: "contracts", gdapRelationships: true, securityAlerts: false }],
+  ])("passes the optional sources of %s %j to the exporter as %j, which it reads as %j", (file, args, variables, sources) => {
+    const { pod } = deploymentOf(render(file, args));
+    const env = Object.fromEntries((pod.containers[0]?.env ?? []).flatMap((variable) => (variable.value === undefined ? [] : [[variable.name, variable.value]])));
+    for (const [name, value] of Object.entries(variables)) expect(env[name], name).toBe(value);
+    const credentials = { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" };
+    expect(loadConfig({}, { ...credentials, ...pickSources(env) }).sources).toEqual(sources);
+  });
+
   it("sets up workload identity: service-account annotation and pod label", () => {
     const objects = render("workload-identity-values.yaml");
     const account = objects.find((object) => object.kind === "ServiceAccount");
@@ -209,6 +221,8 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
     ["an unknown credentials mode", "credentials:\n  mode: password\n", "/credentials/mode"],
     ["clientSecret mode without a secret", "credentials:\n  mode: clientSecret\n", "credentials.clientSecret is required"],
     ["an unknown customerSeries mode", "exporter:\n  customerSeries: some\n", "/exporter/customerSeries"],
+    ["an unknown customer name source", "exporter:\n  customerNames: partnerCenter\n", "/exporter/customerNames"],
+    ["a securityAlerts that is no boolean", "exporter:\n  securityAlerts: \"yes\"\n", "/exporter/securityAlerts"],
   ])("refuses a values file with %s", (_name, yaml, message) => {
     const dir = mkdtempSync(join(tmpdir(), "pse-helm-bad-"));
     writeFileSync(join(dir, "bad-values.yaml"), yaml);
@@ -288,3 +302,7 @@ describe.skipIf(!enabled)("the ServiceMonitor", () => {
     expect(result.stderr).toContain(message);
   });
 });
+
+function pickSources(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => ["PSE_CUSTOMER_NAMES", "PSE_GDAP_RELATIONSHIPS", "PSE_SECURITY_ALERTS"].includes(name)));
+}
