@@ -86,13 +86,29 @@ function graphObserver(config: Config, self: SelfMetrics, logger: Logger): Graph
   };
 }
 
+/** Well inside the interval, so a slow refresh never collides with the next tick. */
+function refreshDeadlineMs(options: ExporterOptions): number {
+  return options.deadlineMs ?? Math.floor(options.config.refreshIntervalMs / 2);
+}
+
+/** The share of the refresh deadline the optional sources may take; the rest is left for rendering. */
+const OPTIONAL_SHARE_OF_DEADLINE = 0.7;
+
 /**
  * Where refreshes run: the refresh thread. A credential or fetch a test injects is a function,
  * which cannot cross into a thread: such a refresh runs on this one.
  */
 async function refreshRunner(options: ExporterOptions, observer: GraphObserver): Promise<{ worker: RefreshWorker | undefined; runRefresh: (signal: AbortSignal) => Promise<RefreshResult> }> {
   const { config } = options;
-  const settings = { maxPages: config.maxPages, customerSeries: config.customerSeries, sources: config.sources, maxStalenessMs: config.maxStalenessMs, refreshInterval: formatDuration(config.refreshIntervalMs) };
+  const settings = {
+    maxPages: config.maxPages,
+    customerSeries: config.customerSeries,
+    sources: config.sources,
+    maxStalenessMs: config.maxStalenessMs,
+    // The optional sources give up well before the refresh deadline, so a failing one never takes the score's refresh with it.
+    optionalBudgetMs: Math.floor(refreshDeadlineMs(options) * OPTIONAL_SHARE_OF_DEADLINE),
+    refreshInterval: formatDuration(config.refreshIntervalMs),
+  };
   const graph = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
   if (!options.credential && !options.fetch) {
     const worker = createRefreshWorker({ settings: { graph, refresh: settings }, observer });
@@ -128,8 +144,7 @@ function refreshPoller(options: ExporterOptions, parts: { self: SelfMetrics; cac
   return createPoller({
     refresh: createPublishingRefresh({ run: parts.run, cache, self, logger }),
     intervalMs: config.refreshIntervalMs,
-    // Well inside the interval, so a slow refresh never collides with the next tick.
-    deadlineMs: options.deadlineMs ?? Math.floor(config.refreshIntervalMs / 2),
+    deadlineMs: refreshDeadlineMs(options),
     maxStalenessMs: config.maxStalenessMs,
     jitter: () => Math.random() * Math.min(config.refreshIntervalMs * 0.1, 30_000),
     onOutcome: outcomeReporter(self, cache, logger),

@@ -14,11 +14,22 @@ const SOURCE =
 const RELATIONSHIP = "customer_tenant_id, relationship_id";
 const DAY = 86_400;
 
+/** One series per active relationship, its end as Unix time; `auto_extend` says whether it extends itself then. */
+const END = "partner_security_gdap_relationship_end_timestamp_seconds";
 /** Time left of each active relationship, in seconds (negative once past its end). */
-const TIME_LEFT_EXPR = byPartner(`${sel("partner_security_gdap_relationship_end_timestamp_seconds")} - time()`, RELATIONSHIP);
-const AUTO_EXTEND = byPartner(sel("partner_security_gdap_relationship_auto_extend_duration_seconds"), RELATIONSHIP);
-/** Active relationships that do not auto-extend (a duration of 0, or none known): they end for good. */
-const NOT_EXTENDING = `${TIME_LEFT_EXPR} unless ${AUTO_EXTEND} > 0`;
+const TIME_LEFT_EXPR = byPartner(`${sel(END)} - time()`, RELATIONSHIP);
+/**
+ * Time left of the active relationships that do not auto-extend: auto_extend "false" (PT0S), or
+ * "unknown" (Graph gave none or an unreadable one; its default is PT0S). They end for good.
+ */
+const NOT_EXTENDING = byPartner(`${sel(END, 'auto_extend!="true"')} - time()`, RELATIONSHIP);
+/** What the Auto-extends column shows for each `auto_extend`: a number, so that the column sorts not-extending first. */
+const AUTO_EXTENDS = { no: 0, unknown: 1, yes: 2 } as const;
+/** Whether each relationship auto-extends, from its auto_extend label (no label, from an older exporter, reads unknown). */
+const AUTO_EXTEND = byPartner(
+  `${sel(END, 'auto_extend="false"')} * 0 + ${AUTO_EXTENDS.no} or ${sel(END, 'auto_extend!~"true|false"')} * 0 + ${AUTO_EXTENDS.unknown} or ${sel(END, 'auto_extend="true"')} * 0 + ${AUTO_EXTENDS.yes}`,
+  RELATIONSHIP,
+);
 /**
  * The $limit relationships per partner to look at first: those that do not auto-extend, ending
  * soonest, then the auto-extending ones (pushed 1e10 s, three centuries, back), ending soonest.
@@ -41,7 +52,7 @@ export function withGdapRelationships(dashboard: DashboardBuilder): DashboardBui
       stat()
         .title("GDAP relationships by status")
         .description(
-          `GDAP relationships per status, those with at least one (neutral counts), and expiring always (orange from 1). Then the active relationships that do not auto-extend and end within 30 days (green at 0, orange from 1; PartnerSecurityGdapRelationshipExpiring fires for each by default) and within 7 days (green at 0, red from 1): the partner loses its admin access to those customers when they end. ${SOURCE}`,
+          `GDAP relationships per status, those with at least one (neutral counts), and expiring always (orange from 1). Then the active relationships that do not auto-extend (auto_extend false or unknown) and end within 30 days (green at 0, orange from 1; PartnerSecurityGdapRelationshipExpiring fires for each by default) and within 7 days (green at 0, red from 1): the partner loses its admin access to those customers when they end. ${SOURCE}`,
         )
         .withTarget(now(`${byPartner(sel("partner_security_gdap_relationships", 'status!="expiring"'), "status")} > 0`, "{{status}} {{partner_tenant_id}}"))
         .withTarget(perPartner(sel("partner_security_gdap_relationships", 'status="expiring"'), "expiring {{partner_tenant_id}}", "B"))
@@ -69,20 +80,20 @@ function soonest(): TablePanel {
   return new TablePanel()
     .title("Active GDAP relationships ending soonest, not auto-extending first")
     .description(
-      `Per partner tenant, the $limit active relationships to look at first: those that do not auto-extend (autoExtendDuration 0, or none given), ending soonest, then the auto-extending ones. Customer name (the tenant id where no name is known), tenant id, relationship id, time left (red below 7 days, orange below 30), when it ends, and by how long it auto-extends (no: orange). ${SOURCE}`,
+      `Per partner tenant, the $limit active relationships to look at first: those that do not auto-extend (auto_extend false or unknown), ending soonest, then the auto-extending ones. Customer name (the tenant id where no name is known), tenant id, relationship id, time left (red below 7 days, orange below 30), when it ends, and whether it auto-extends at its end: yes; no (autoExtendDuration PT0S) or unknown (Graph gave none or an unreadable one; its default is PT0S), both orange: it then ends for good. Sorted no, unknown, yes, each ending soonest first. ${SOURCE}`,
     )
     .datasource(DATASOURCE)
     .noValue("No active GDAP relationships read")
     .targets([
       soonestColumn(TIME_LEFT_EXPR, "A"),
       soonestColumn(AUTO_EXTEND, "B"),
-      soonestColumn(byPartner(`${sel("partner_security_gdap_relationship_end_timestamp_seconds")} * 1000`, RELATIONSHIP), "C"),
+      soonestColumn(byPartner(`${sel(END)} * 1000`, RELATIONSHIP), "C"),
       tableQuery(named(SOONEST), "name"),
     ])
     .transformations(
       merge({
         exclude: ["Time", "cluster", "namespace", "job", "Value #name"],
-        rename: { partner_tenant_id: "Partner", ...NAME_COLUMN, relationship_id: "Relationship", "Value #A": "Time left", "Value #B": "Auto-extends by", "Value #C": "Ends" },
+        rename: { partner_tenant_id: "Partner", ...NAME_COLUMN, relationship_id: "Relationship", "Value #A": "Time left", "Value #B": "Auto-extends", "Value #C": "Ends" },
         order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "relationship_id", "Value #A", "Value #B", "Value #C"],
       }),
     )
@@ -90,13 +101,12 @@ function soonest(): TablePanel {
     .thresholds(thresholds(NEUTRAL))
     .filterable(true)
     .overrideByName("Time left", [{ id: "unit", value: "dtdurations" }, { id: "custom.cellOptions", value: { type: "color-background" } }, ...colouredBy(TIME_LEFT)])
-    .overrideByName("Auto-extends by", [
-      { id: "unit", value: "dtdurations" },
-      { id: "mappings", value: valueText({ "0": ["no", "orange"] }) },
+    .overrideByName("Auto-extends", [
+      { id: "mappings", value: valueText({ [AUTO_EXTENDS.no]: ["no", "orange"], [AUTO_EXTENDS.unknown]: ["unknown", "orange"], [AUTO_EXTENDS.yes]: ["yes", "green"] }) },
       { id: "custom.cellOptions", value: { type: "color-text" } },
-      ...colouredBy([[null, "orange"], [1, "green"]]),
+      ...colouredBy([[null, "orange"], [AUTO_EXTENDS.yes, "green"]]),
     ])
     .overrideByName("Ends", [{ id: "unit", value: "dateTimeAsIso" }])
-    .sortBy([new TableSortByFieldStateBuilder().displayName("Auto-extends by").desc(false), new TableSortByFieldStateBuilder().displayName("Time left").desc(false)])
+    .sortBy([new TableSortByFieldStateBuilder().displayName("Auto-extends").desc(false), new TableSortByFieldStateBuilder().displayName("Time left").desc(false)])
     .gridPos(size(24, 10));
 }

@@ -245,16 +245,12 @@ const gdap: RuleGroup = {
     {
       record: GDAP_END,
       usedBy: ["PartnerSecurityGdapRelationshipExpiring"],
-      // The exporter exports active relationships only. One that auto-extends (a duration above 0)
-      // never expires; one whose autoExtendDuration Graph did not report (no series) is taken to end
-      // (Graph's default is PT0S): an expiry is not undone, a needless reminder is.
-      expr: partnerLevel(
-        t`(
-  ${sel("partner_security_gdap_relationship_end_timestamp_seconds")}
-  unless on (job, instance, customer_tenant_id, relationship_id)
-  (${sel("partner_security_gdap_relationship_auto_extend_duration_seconds")} > 0)
-)`,
-      ),
+      // The exporter exports active relationships only. One that auto-extends (auto_extend="true": a
+      // duration above 0) never expires; "false" (PT0S) and "unknown" (Graph sent null or an
+      // unreadable duration; its default is PT0S) are taken to end: an expiry is not undone, a
+      // needless reminder is. auto_extend is dropped: a flip between "false" and "unknown" must
+      // neither reset nor duplicate the alert, and a flip to "true" ends the series (the alert resolves).
+      expr: partnerLevel(sel("partner_security_gdap_relationship_end_timestamp_seconds", 'auto_extend!="true"'), { without: `${POD_LABELS}, auto_extend` }),
     },
     {
       alert: "PartnerSecurityGdapRelationshipExpiring",
@@ -376,7 +372,7 @@ absent(${sel("up")})`,
       alert: "PartnerSecurityExporterEndpointUnavailable",
       expr: t`${bridged(ENDPOINT_AVAILABLE)} == 0`,
       summary: t`Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }} is unavailable`,
-      description: t`The Microsoft Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER} is unavailable, so its metrics are missing; the other endpoints are still exported. history, requirements and customerInsights count as unavailable when Graph answers 404 (a known Graph issue for /history and /requirements on some CSP tenants); the optional endpoints (delegatedAdminCustomers, delegatedAdminRelationships, contracts, securityAlerts) after any failure, a 403 meaning that the app registration lacks their application permission (the exporter's log line names it). While securityAlerts or delegatedAdminRelationships is unavailable, PartnerSecurityAlertResponseTargetNear, PartnerSecurityCustomerHighSeverityAlertOpen and PartnerSecurityGdapRelationshipExpiring cannot fire; without delegatedAdminCustomers or contracts, alerts name customers by tenant id.`,
+      description: t`The Microsoft Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER} is unavailable, so its metrics are missing; the other endpoints are still exported. history, requirements and customerInsights count as unavailable when Graph answers 404 (a known Graph issue for /history and /requirements on some CSP tenants); the optional endpoints (delegatedAdminCustomers, delegatedAdminRelationships, contracts, securityAlerts) after any failure, a 403 meaning that the app registration lacks their application permission (the exporter's log line names it). After a 403 or 404 of securityAlerts or delegatedAdminRelationships, PartnerSecurityAlertResponseTargetNear, PartnerSecurityCustomerHighSeverityAlertOpen and PartnerSecurityGdapRelationshipExpiring cannot fire (after another failure the exporter keeps their last good data); without delegatedAdminCustomers or contracts, alerts name customers by tenant id.`,
     },
     { record: VALIDATION_WARNINGS, usedBy: ["PartnerSecurityExporterValidationWarnings"], expr: partnerLevel(sel("partner_security_exporter_validation_warnings")) },
     {

@@ -22,6 +22,8 @@ export interface FetchSnapshotOptions {
   readonly unavailable?: (endpoint: OptionalEndpoint, reason: string) => void;
   /** The optional sources' last good data, kept by the caller across refreshes. */
   readonly memory?: OptionalMemory;
+  /** How long the optional sources may take; absent: as long as the refresh. */
+  readonly optionalBudgetMs?: number;
 }
 
 /**
@@ -85,7 +87,12 @@ export async function fetchSnapshot(client: GraphClient, options: FetchSnapshotO
   // The first failure fails the refresh, so the requests still in flight are abandoned with it.
   const abandon = new AbortController();
   const inner = { ...options, signal: AbortSignal.any([options.signal, abandon.signal]) };
-  const optional = fetchOptional(client, options.sources ?? NO_OPTIONAL_SOURCES, { ...inner, unavailable: options.unavailable ?? (() => undefined), ...(options.memory ? { memory: options.memory } : {}) });
+  const optional = fetchOptional(client, options.sources ?? NO_OPTIONAL_SOURCES, {
+    ...inner,
+    unavailable: options.unavailable ?? (() => undefined),
+    ...(options.memory ? { memory: options.memory } : {}),
+    ...(options.optionalBudgetMs ? { budgetMs: options.optionalBudgetMs } : {}),
+  });
   const [scoreBody, requirements, history, customers, extra] = await Promise.all([
     client.getJson("securityScore", PATHS.securityScore, inner.signal),
     settle(fetchCollection(client, "requirements", inner, distinct("requirements", parseRequirement, (requirement) => requirement.id, warn)), warn),

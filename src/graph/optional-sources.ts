@@ -21,11 +21,11 @@ export interface OptionalSources {
 export const NO_OPTIONAL_SOURCES: OptionalSources = Object.freeze({ customerNames: "none", gdapRelationships: false, securityAlerts: false });
 
 /** What each optional endpoint needs and gives, for the one log line that says why it is left out. */
-export const OPTIONAL_ENDPOINTS: Readonly<Record<OptionalEndpoint, { readonly permission: string; readonly setting: string; readonly gives: string }>> = {
-  delegatedAdminCustomers: { permission: "DelegatedAdminRelationship.Read.All", setting: "PSE_CUSTOMER_NAMES", gives: "customer names" },
-  delegatedAdminRelationships: { permission: "DelegatedAdminRelationship.Read.All", setting: "PSE_GDAP_RELATIONSHIPS", gives: "GDAP relationship series" },
-  contracts: { permission: "Directory.Read.All", setting: "PSE_CUSTOMER_NAMES", gives: "customer names" },
-  securityAlerts: { permission: "PartnerSecurity.Read.All", setting: "PSE_SECURITY_ALERTS", gives: "partner security alert series" },
+export const OPTIONAL_ENDPOINTS: Readonly<Record<OptionalEndpoint, { readonly permission: string; readonly off: string; readonly gives: string }>> = {
+  delegatedAdminCustomers: { permission: "DelegatedAdminRelationship.Read.All", off: "PSE_CUSTOMER_NAMES=none", gives: "customer names" },
+  delegatedAdminRelationships: { permission: "DelegatedAdminRelationship.Read.All", off: "PSE_GDAP_RELATIONSHIPS=false", gives: "GDAP relationship series" },
+  contracts: { permission: "Directory.Read.All", off: "PSE_CUSTOMER_NAMES=none", gives: "customer names" },
+  securityAlerts: { permission: "PartnerSecurity.Read.All", off: "PSE_SECURITY_ALERTS=false", gives: "partner security alert series" },
 };
 
 /** The application permission an endpoint needs: the score's own, PartnerSecurity.Read.All, unless it is optional and needs another. */
@@ -54,11 +54,17 @@ export function endpointsRead(sources: OptionalSources): Endpoint[] {
 
 /** Why an optional endpoint is left out, in one line that says what to do. */
 export function unavailableReason(endpoint: OptionalEndpoint, error: unknown): string {
-  const { permission, setting, gives } = OPTIONAL_ENDPOINTS[endpoint];
+  const { permission, off, gives } = OPTIONAL_ENDPOINTS[endpoint];
   if (error instanceof GraphError && error.status === 403) {
-    return `${endpoint}: access denied (HTTP 403): grant the app registration the Microsoft Graph application permission ${permission} with admin consent, or turn it off with ${setting}; ${gives} are left out`;
+    const code = error.code ? `, ${error.code}` : "";
+    // The score is read with this same permission: a 403 here is Graph refusing the alerts API itself.
+    const grant =
+      permission === permissionFor("securityScore")
+        ? `the permission it needs, ${permission}, is the score's own, so while the score is exported Graph refuses this API for the tenant: turn it off with ${off}`
+        : `grant the app registration the Microsoft Graph application permission ${permission} with admin consent (it applies with the next token, within the hour, or at a restart), or turn it off with ${off}`;
+    return `${endpoint}: access denied (HTTP 403${code}): ${grant}; ${gives} are left out`;
   }
-  if (error instanceof GraphError && error.status === 404) return `${endpoint}: not found (HTTP 404) for this tenant; ${gives} are left out`;
+  if (error instanceof GraphError && error.status === 404) return `${endpoint}: not found (HTTP 404) for this partner tenant; turn it off with ${off} if the tenant has none; ${gives} are left out`;
   const what = firstLine(error);
   // The client's errors already start with the endpoint.
   return `${what.startsWith(`${endpoint}:`) ? what : `${endpoint}: ${what}`}; ${gives} are left out of this refresh`;
@@ -100,6 +106,8 @@ export interface OptionalOptions extends CollectionOptions {
   readonly unavailable: (endpoint: OptionalEndpoint, reason: string) => void;
   /** The last good data to stand in for a passing failure; none kept without it. */
   readonly memory?: OptionalMemory;
+  /** How long the optional sources may take; after it they are given up as a passing failure. */
+  readonly budgetMs?: number;
 }
 
 /** What the optional sources gave; `undefined` for a source that is off or was left out. */
@@ -135,11 +143,16 @@ function keptFor<E extends OptionalEndpoint>(endpoint: E, error: unknown, memory
  */
 export async function fetchOptional(client: GraphClient, sources: OptionalSources, options: OptionalOptions): Promise<OptionalData> {
   const available: Partial<Record<OptionalEndpoint, boolean>> = {};
-  const { warn, memory } = options;
+  const { warn, memory, budgetMs } = options;
+  if (optionalEndpoints(sources).length === 0) return { customerNames: undefined, gdapRelationships: undefined, securityAlerts: undefined, available };
+  const giveUp = new AbortController();
+  const budget = giveUp.signal;
+  const timer = budgetMs ? setTimeout(() => giveUp.abort(new Error("optional sources' budget spent")), budgetMs) : undefined;
+  const reading = { ...options, signal: AbortSignal.any([options.signal, budget]) };
   async function read<E extends OptionalEndpoint>(endpoint: E, parse: (item: unknown, warn: WarningSink) => OptionalValues[E] | undefined, key: (value: OptionalValues[E]) => string): Promise<readonly OptionalValues[E][] | undefined> {
     if (!optionalEndpoints(sources).includes(endpoint)) return undefined;
     try {
-      const values = await fetchCollection(client, endpoint, options, distinct(endpoint, parse, key, warn));
+      const values = await fetchCollection(client, endpoint, reading, distinct(endpoint, parse, key, warn));
       available[endpoint] = true;
       // (Object.assign: TypeScript cannot check a write through a generic key of a mapped type.)
       if (memory) Object.assign(memory.lastGood, { [endpoint]: { values, readAt: memory.now() } satisfies KeptData<E> });
@@ -148,7 +161,7 @@ export async function fetchOptional(client: GraphClient, sources: OptionalSource
       if (options.signal.aborted) throw error;
       available[endpoint] = false;
       const kept = keptFor(endpoint, error, memory);
-      const reason = unavailableReason(endpoint, error);
+      const reason = budget.aborted ? `${endpoint}: not read within ${Math.round((budgetMs ?? 0) / 1000)}s, its share of the refresh deadline; ${OPTIONAL_ENDPOINTS[endpoint].gives} are left out of this refresh` : unavailableReason(endpoint, error);
       options.unavailable(endpoint, kept ? reason.replace(/ are left out of this refresh$/, ` keep the data read ${kept.minutes} min ago`) : reason);
       return kept?.values;
     }
@@ -159,6 +172,6 @@ export async function fetchOptional(client: GraphClient, sources: OptionalSource
     read("contracts", parseContract, byTenant),
     read("delegatedAdminRelationships", parseGdapRelationship, (relationship) => relationship.id),
     read("securityAlerts", parseSecurityAlert, (alert) => alert.id),
-  ]);
+  ]).finally(() => clearTimeout(timer));
   return { customerNames: gdapNames ?? contractNames, gdapRelationships, securityAlerts, available };
 }

@@ -9,13 +9,19 @@ import type { SnapshotSummary } from "./summary.js";
 // The rows of the optional sources (issue 14): customer names, GDAP relationships, partner security
 // alerts. A source that is off or was left out has no series at all, not zeros.
 
-const RELATIONSHIP_LABELS = ["customer_tenant_id", "relationship_id"] as const;
-const OPEN = "open (status active or investigating) partner security alerts, test alerts left out";
+/** Open: status active or investigating; test alerts are in none of these counts. */
+const OPEN = "open (active or investigating, test alerts not counted) partner security alerts";
 
-function* perActiveRelationship(summary: SnapshotSummary, read: (seconds: { end: number | undefined; autoExtend: number | undefined }) => number | undefined): Generator<Sample> {
+/** `autoExtendDuration` as the `auto_extend` label: it is P180D or PT0S/P0D in practice, so whether, not how long. */
+function autoExtendLabel(seconds: number | undefined): string {
+  if (seconds === undefined) return "unknown";
+  return seconds > 0 ? "true" : "false";
+}
+
+function* activeRelationshipEnds(summary: SnapshotSummary): Generator<Sample> {
   for (const relationship of summary.activeRelationships) {
-    const value = read({ end: relationship.endSeconds, autoExtend: relationship.autoExtendSeconds });
-    if (value !== undefined) yield { labelValues: [relationship.customerTenantId ?? "", relationship.id], value };
+    if (relationship.endSeconds === undefined) continue;
+    yield { labelValues: [relationship.customerTenantId ?? "", relationship.id, autoExtendLabel(relationship.autoExtendSeconds)], value: relationship.endSeconds };
   }
 }
 
@@ -38,7 +44,7 @@ function gdapCounts(snapshot: Snapshot): Sample[] {
 export const TRIAGE_METRICS: readonly MetricRow[] = [
   {
     name: "partner_security_customer_info", type: "gauge",
-    help: "Name of the customer tenant: customer_name is its display name (or its default domain where it has none), customer_domain its default domain (empty from GDAP customers). Always 1. Join it with * on (customer_tenant_id) group_left (customer_name).",
+    help: "Name of the customer tenant: customer_name is its display name (or its default domain where it has none), customer_domain its default domain (empty from GDAP customers). Always 1. Join it with * on (job, instance, customer_tenant_id) group_left (customer_name).",
     labelNames: ["customer_tenant_id", "customer_name", "customer_domain"],
     source: "delegatedAdminCustomers[].tenantId, .displayName (PSE_CUSTOMER_NAMES=gdap) or contracts[].customerId, .displayName, .defaultDomainName (contracts)",
     samples: (_s, summary) => summary.named.map((name) => ({ labelValues: [name.tenantId, name.name ?? "", name.domain], value: 1 })),
@@ -52,19 +58,11 @@ export const TRIAGE_METRICS: readonly MetricRow[] = [
   },
   {
     name: "partner_security_gdap_relationship_end_timestamp_seconds", type: "gauge",
-    help: "When the active GDAP relationship ends unless it is extended, as Unix time; the partner then loses its admin access to the customer.",
-    labelNames: RELATIONSHIP_LABELS,
+    help: "When the active GDAP relationship ends unless it is extended, as Unix time; the partner then loses its admin access to the customer. auto_extend says whether it extends itself at the end: true, false, or unknown where Graph does not say.",
+    labelNames: ["customer_tenant_id", "relationship_id", "auto_extend"],
     unit: "seconds",
-    source: "delegatedAdminRelationships[status=active].endDateTime",
-    samples: (_s, summary) => perActiveRelationship(summary, (seconds) => seconds.end),
-  },
-  {
-    name: "partner_security_gdap_relationship_auto_extend_duration_seconds", type: "gauge",
-    help: "How long the active GDAP relationship is extended by when it reaches its end: 0 when it does not auto-extend, 15552000 for P180D.",
-    labelNames: RELATIONSHIP_LABELS,
-    unit: "seconds",
-    source: "delegatedAdminRelationships[status=active].autoExtendDuration",
-    samples: (_s, summary) => perActiveRelationship(summary, (seconds) => seconds.autoExtend),
+    source: "delegatedAdminRelationships[status=active].endDateTime, .autoExtendDuration",
+    samples: (_s, summary) => activeRelationshipEnds(summary),
   },
   {
     name: "partner_security_alerts", type: "gauge",

@@ -15,6 +15,8 @@ export interface RefreshSettings {
   readonly sources: OptionalSources;
   /** How long an optional source's last good data may stand in for a failure (PSE_MAX_STALENESS; 0 = no limit). */
   readonly maxStalenessMs: number;
+  /** How long the optional sources may take before they are given up for this refresh (a share of its deadline). */
+  readonly optionalBudgetMs?: number;
   /** The configured interval as the user wrote it, for the HELP text. */
   readonly refreshInterval: string;
 }
@@ -43,6 +45,7 @@ export function createRefresh(graph: GraphClient, settings: RefreshSettings): (s
       maxPages: settings.maxPages,
       sources: settings.sources,
       memory,
+      ...(settings.optionalBudgetMs ? { optionalBudgetMs: settings.optionalBudgetMs } : {}),
       warn: (message) => warnings.push(message),
       unavailable: (endpoint, reason) => unavailable.push({ endpoint, reason }),
     });

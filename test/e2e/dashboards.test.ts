@@ -224,17 +224,27 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect(listed.some((option) => option.text !== option.value)).toBe(true);
   });
 
-  it("GDAP: every active relationship that does not auto-extend is shown before any that does", async () => {
+  it("GDAP: every active relationship that does not auto-extend is shown before any that does, and marked as its auto_extend label says", async () => {
     const file = "partner-security-customers.json";
     const values = defaults[file] ?? {};
     const title = "Active GDAP relationships ending soonest, not auto-extending first";
     const shown = await running().query(substitute(panelExpr(file, title, "A"), values));
-    const cut = panelExpr(file, title, "A").split(" and bottomk by ")[1] ?? "";
-    const notExtending = /\$limit, \((.+ unless .+ > 0)\) or \(/.exec(cut)?.[1] ?? "";
-    const all = await running().query(substitute(notExtending, values));
-    expect(all.length).toBeGreaterThan(0);
+    // The exporter's own word, read from the label: "false" and "unknown" do not auto-extend.
+    const relationships = await running().query(`partner_security_gdap_relationship_end_timestamp_seconds{job="${JOB}"}`);
+    const label = new Map(relationships.map((row) => [row.metric.relationship_id, row.metric.auto_extend]));
+    expect(new Set(label.values()), "the simulator has relationships of every auto_extend value").toEqual(new Set(["true", "false", "unknown"]));
+    const notExtending = relationships.filter((row) => row.metric.auto_extend !== "true").map((row) => row.metric.relationship_id);
+    expect(notExtending.length).toBeGreaterThan(0);
+    expect(shown.length).toBeGreaterThan(0);
     const ids = new Set(shown.map((row) => row.metric.relationship_id));
-    if (all.length <= shown.length) for (const row of all) expect(ids.has(row.metric.relationship_id), row.metric.relationship_id).toBe(true);
+    // Not-extending first: all of them shown when they fit, else nothing but them.
+    if (notExtending.length <= shown.length) for (const id of notExtending) expect(ids.has(id), id).toBe(true);
+    else for (const id of ids) expect(label.get(id), id).not.toBe("true");
+    // The Auto-extends column of each shown row: 0 no, 1 unknown, 2 yes.
+    const marked = await running().query(substitute(panelExpr(file, title, "B"), values));
+    const expected: Record<string, string> = { false: "0", unknown: "1", true: "2" };
+    expect(marked.map((row) => row.metric.relationship_id).sort()).toEqual([...ids].sort());
+    for (const row of marked) expect(row.value[1], row.metric.relationship_id).toBe(expected[label.get(row.metric.relationship_id) ?? ""]);
   });
 
   it("security alerts: ages are ages, test alerts are counted apart", async () => {

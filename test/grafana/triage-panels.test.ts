@@ -125,15 +125,29 @@ describe("GDAP relationships", () => {
     expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*\} - time\(\)\)/);
   });
 
-  it("relationships that do not auto-extend come first and are marked: 0 reads no (orange)", () => {
+  it("relationships that do not auto-extend come first and are marked from the auto_extend label: no and unknown orange, yes green", () => {
     const table = panel(CUSTOMERS, TABLE);
-    const auto = columnOf(table, "Auto-extends by");
-    expect(auto.mappings?.[0]?.options["0"]).toMatchObject({ text: "no", color: "orange" });
-    expect(colours(auto, [0, 15_552_000])).toEqual(["orange", "green"]);
-    expect(table.options?.sortBy?.[0]).toEqual({ displayName: "Auto-extends by", desc: false });
-    // The cut: the ones that do not auto-extend (0 or unknown) by time left, the others 1e10 s later.
-    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, \(.+ unless .+ > 0\) or \(.+\) \+ 1e10\)$/);
-    expect(organize(table).names).toMatchObject({ relationship_id: "Relationship", "Value #A": "Time left" });
+    const auto = columnOf(table, "Auto-extends");
+    expect(Object.entries(auto.mappings?.[0]?.options ?? {}).map(([value, { text, color }]) => [value, text, color])).toEqual([
+      ["0", "no", "orange"],
+      ["1", "unknown", "orange"],
+      ["2", "yes", "green"],
+    ]);
+    expect(colours(auto, [0, 1, 2])).toEqual(["orange", "orange", "green"]);
+    expect(auto.unit).not.toBe("dtdurations");
+    // Each value of the label, and a series without it (an older exporter's), reads as one of them.
+    const b = expr(CUSTOMERS, TABLE, "B");
+    expect(b).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(/);
+    for (const [matcher, value] of [['auto_extend="false"', 0], ['auto_extend!~"true|false"', 1], ['auto_extend="true"', 2]] as const) {
+      expect(b).toContain(`partner_security_gdap_relationship_end_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",${matcher}} * 0 + ${value}`);
+    }
+    expect(table.options?.sortBy).toEqual([
+      { displayName: "Auto-extends", desc: false },
+      { displayName: "Time left", desc: false },
+    ]);
+    // The cut: the ones that do not auto-extend (auto_extend false or unknown) by time left, the others 1e10 s later.
+    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, \(max by \([^)]*\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*,auto_extend!="true"\} - time\(\)\).+\) or \(.+\) \+ 1e10\)$/);
+    expect(organize(table).names).toMatchObject({ relationship_id: "Relationship", "Value #A": "Time left", "Value #B": "Auto-extends" });
   });
 
   it("counts by status are neutral; expiring and the ones ending within 30 and 7 days without auto-extending are not", () => {
@@ -144,6 +158,8 @@ describe("GDAP relationships", () => {
     expect(colours(field(CUSTOMERS, title, "D"), [0, 1])).toEqual(["green", "red"]);
     expect(expr(CUSTOMERS, title, "C")).toContain(`) < ${30 * DAY}) or `);
     expect(expr(CUSTOMERS, title, "D")).toContain(`) < ${7 * DAY}) or `);
+    // Without auto-extending: auto_extend false or unknown.
+    for (const refId of ["C", "D"]) expect(expr(CUSTOMERS, title, refId)).toContain('partner_security_gdap_relationship_end_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",auto_extend!="true"} - time()');
   });
 
   it("every GDAP panel names the settings and the permission it needs", () => {

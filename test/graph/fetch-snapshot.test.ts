@@ -260,9 +260,9 @@ describe("fetchSnapshot with the optional sources", () => {
   });
 
   it.each([
-    ["securityAlerts", "PartnerSecurity.Read.All", "PSE_SECURITY_ALERTS"],
-    ["delegatedAdminCustomers", "DelegatedAdminRelationship.Read.All", "PSE_CUSTOMER_NAMES"],
-    ["delegatedAdminRelationships", "DelegatedAdminRelationship.Read.All", "PSE_GDAP_RELATIONSHIPS"],
+    ["securityAlerts", "PartnerSecurity.Read.All, is the score's own", "PSE_SECURITY_ALERTS=false"],
+    ["delegatedAdminCustomers", "grant the app registration the Microsoft Graph application permission DelegatedAdminRelationship.Read.All", "PSE_CUSTOMER_NAMES=none"],
+    ["delegatedAdminRelationships", "grant the app registration the Microsoft Graph application permission DelegatedAdminRelationship.Read.All", "PSE_GDAP_RELATIONSHIPS=false"],
   ] as const)("leaves %s out on a 403, naming the permission to grant, and exports everything else", async (endpoint, permission, setting) => {
     const answers = fixtureAnswers();
     const path = Object.keys(answers).find((key) => key.endsWith(`/${endpoint}`)) ?? "";
@@ -286,7 +286,7 @@ describe("fetchSnapshot with the optional sources", () => {
     const { unavailable, said } = reasons();
     const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn, sources: { customerNames: "contracts", gdapRelationships: false, securityAlerts: false }, unavailable });
     expect(snapshot.customerNames).toBeUndefined();
-    expect(said[0]?.[1]).toMatch(/^contracts: access denied \(HTTP 403\): grant .*Directory\.Read\.All.*PSE_CUSTOMER_NAMES; customer names are left out$/);
+    expect(said[0]?.[1]).toMatch(/^contracts: access denied \(HTTP 403\): grant .*Directory\.Read\.All.*PSE_CUSTOMER_NAMES=none; customer names are left out$/);
   });
 
   it("leaves an optional source out on any other failure too, and the refresh succeeds", async () => {

@@ -153,7 +153,7 @@ function forbiddenOptional(endpoint: OptionalEndpoint, permission: string): Row 
       expect(exported(text, FED_BY[endpoint])).toBe(false);
       expect(sampleValue(text, "partner_security_score")).toBeDefined();
       expect(tenantCount(text)).toBe(TENANTS);
-      const said = ctx.logs.filter((line) => line.includes(`${endpoint}: access denied (HTTP 403)`));
+      const said = ctx.logs.filter((line) => line.includes(`${endpoint}: access denied (HTTP 403`));
       expect(said).toHaveLength(1);
       expect(said[0]).toContain(permission);
       expect(said[0]).toContain('"level":40');
@@ -191,6 +191,26 @@ const rows: Row[] = [
       },
     }),
   ),
+  {
+    fault: "securityAlerts hangs past the optional sources' share of the refresh deadline",
+    expected: "given up at 70% of the deadline: the refresh succeeds in time with the last good alerts, the score refreshed",
+    config: { sources: GDAP_SOURCES },
+    options: { deadlineMs: 3000 },
+    async run(ctx) {
+      const alerts = (text: string) => seriesLines(text).filter((line) => line.startsWith("partner_security_alerts"));
+      const before = await ctx.scrape();
+      ctx.inject({ endpoint: "securityAlerts", hang: true });
+      const started = Date.now();
+      await ctx.refresh();
+      expect(Date.now() - started).toBeLessThan(3000);
+      const text = await ctx.scrape();
+      expect(sampleValue(text, "partner_security_exporter_refresh_success")).toBe(1);
+      expect(sampleValue(text, "partner_security_exporter_snapshot_generation")).toBe((sampleValue(before, "partner_security_exporter_snapshot_generation") ?? 0) + 1);
+      expect(sampleValue(text, "partner_security_exporter_endpoint_available", { endpoint: "securityAlerts" })).toBe(0);
+      expect(alerts(text)).toEqual(alerts(before));
+      expect(ctx.logs.join("")).toContain("securityAlerts: not read within 2s, its share of the refresh deadline; partner security alert series keep the data read 0 min ago");
+    },
+  },
   {
     fault: "securityAlerts paged, with a later page malformed",
     expected: "no partial alert list: the last good alerts stay, the score is exported, the refresh succeeds",

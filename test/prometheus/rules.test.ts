@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERT_NAMES, DEFAULT_CONFIG } from "../../prometheus/src/config.js";
+import { ALL_METRICS } from "../../src/metrics/all-metrics.js";
 import { hasTool } from "../helpers.js";
 import { alertsOf, anchors, recordsOf } from "./rule-file.js";
 import type { RuleFile } from "./rule-file.js";
@@ -120,6 +121,25 @@ describe("prometheus/alerts.yml", () => {
     for (const rule of alerts.filter((alert) => /partner_(customer|relationship):/.test(alert.expr))) {
       for (const range of rule.expr.matchAll(/\[([^\]]+)\]/g)) expect(range[1], rule.alert).toBe(DEFAULT_CONFIG.seriesGapTolerance);
     }
+  });
+  it("reads only metrics the exporter serves, matching only labels they carry or the scrape's target labels", () => {
+    const served = new Map(ALL_METRICS.map((metric) => [metric.name, metric.labelNames]));
+    // Expressions, and the queries of annotations.
+    const texts = file.groups.flatMap((group) => group.rules).flatMap((rule) => [rule.expr, ...Object.values(rule.annotations ?? {})]);
+    const selectors = texts.flatMap((text) => [...text.matchAll(/\b(partner_security_[a-z_]+)\{([^}]*)\}/g)]);
+    expect(selectors.length).toBeGreaterThan(20);
+    for (const [, name = "", matchers = ""] of selectors) {
+      const labels = served.get(name);
+      expect(labels, name).toBeDefined();
+      for (const [, label = ""] of matchers.matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)) expect(["job", "namespace", "service", ...(labels ?? [])], `${name}{${label}}`).toContain(label);
+    }
+  });
+
+  it("PartnerSecurityGdapRelationshipExpiring: records the end of relationships whose auto_extend is not true, without auto_extend, so a flip between false and unknown keeps one alert", () => {
+    const record = recordsOf(file).find((rule) => rule.record.startsWith("partner_relationship:partner_security_gdap_relationship_not_auto_extended_end_timestamp_seconds:"));
+    expect(record?.expr).toMatch(/^max without \(instance, pod, container, endpoint, auto_extend\) \(/);
+    expect(record?.expr).toContain('partner_security_gdap_relationship_end_timestamp_seconds{job="partner-security-exporter",auto_extend!="true"}');
+    expect(record?.expr).not.toContain("unless");
   });
 });
 
