@@ -70,17 +70,25 @@ const isoDuration = z.string().transform((raw, ctx) => {
   return seconds;
 });
 
+/**
+ * An item of a collection keyed by `id`, with its id; `undefined` (with a warning) without one.
+ * Warnings name the collection, not the id: each distinct message is logged once, and thousands of
+ * ids would flood the log.
+ */
+function identified(item: unknown, where: string, what: string, warn: WarningSink): { object: Record<string, unknown>; id: string } | undefined {
+  const object = asObject(item, where, warn);
+  if (!object) return undefined;
+  const id = text(object, "id", where, warn);
+  if (id) return { object, id };
+  warn(`${where}.id: ${what} without an id dropped`);
+  return undefined;
+}
+
 /** One GDAP relationship; `undefined` (with a warning) without an id. */
 export function parseGdapRelationship(item: unknown, warn: WarningSink): GdapRelationship | undefined {
-  const object = asObject(item, "delegatedAdminRelationships[]", warn);
-  if (!object) return undefined;
-  const id = text(object, "id", "delegatedAdminRelationships[]", warn);
-  if (!id) {
-    warn("delegatedAdminRelationships[].id: relationship without an id dropped");
-    return undefined;
-  }
-  // Not by id: a warning is logged once per distinct message, and thousands of ids would flood the log.
   const where = "delegatedAdminRelationships[]";
+  const { object, id } = identified(item, where, "relationship", warn) ?? {};
+  if (!object || !id) return undefined;
   const customer = object.customer === null || object.customer === undefined ? undefined : asObject(object.customer, `${where}.customer`, warn);
   const status: GdapStatus = member(GDAP_STATUSES, text(object, "status", where, warn), `${where}.status`, warn);
   return {
@@ -103,14 +111,9 @@ function isTest(object: Record<string, unknown>, where: string, warn: WarningSin
 
 /** One partner security alert; `undefined` (with a warning) without an id. */
 export function parseSecurityAlert(item: unknown, warn: WarningSink): SecurityAlert | undefined {
-  const object = asObject(item, "securityAlerts[]", warn);
-  if (!object) return undefined;
-  const id = text(object, "id", "securityAlerts[]", warn);
-  if (!id) {
-    warn("securityAlerts[].id: alert without an id dropped");
-    return undefined;
-  }
   const where = "securityAlerts[]";
+  const { object, id } = identified(item, where, "alert", warn) ?? {};
+  if (!object || !id) return undefined;
   const status: AlertStatus = member(ALERT_STATUSES, text(object, "status", where, warn), `${where}.status`, warn);
   const severity: AlertSeverity = member(ALERT_SEVERITIES, text(object, "severity", where, warn), `${where}.severity`, warn);
   return {

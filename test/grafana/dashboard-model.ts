@@ -202,3 +202,20 @@ export function regexOptions(regex: string | undefined, lines: string[]): Array<
     return [{ text: match.groups?.text ?? value, value }];
   });
 }
+
+let committed: Array<[string, DashboardJson]> | undefined;
+
+/** One committed dashboard by file name, or a clear error. */
+export function dashboardNamed(file: string): DashboardJson {
+  committed ??= committedDashboards();
+  const found = committed.find(([name]) => name === file)?.[1];
+  if (!found) throw new Error(`no dashboard ${file}`);
+  return found;
+}
+
+/** One panel of a committed dashboard by title, or a clear error. */
+export function panelNamed(file: string, title: string): PanelJson {
+  const found = panelsOf(dashboardNamed(file)).find((p) => p.title === title);
+  if (!found) throw new Error(`no panel ${title} in ${file}`);
+  return found;
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SETTINGS, parseDuration } from "../../src/config.js";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
-import { GRAFANA_DEFAULT_THRESHOLDS, colourAt, columnOf, committedDashboards, fieldOf, mappingsOf, panelsOf } from "./dashboard-model.js";
-import type { DashboardJson, FieldJson, PanelJson } from "./dashboard-model.js";
+import { GRAFANA_DEFAULT_THRESHOLDS, colourAt, columnOf, committedDashboards, dashboardNamed, fieldOf, mappingsOf, panelNamed, panelsOf } from "./dashboard-model.js";
+import type { FieldJson } from "./dashboard-model.js";
 import { tenantBounded } from "./tenant-bounds.js";
 
 // What the panels mean once drawn: colours at given values, units, the banner, the alert
@@ -11,16 +11,8 @@ const dashboards = committedDashboards();
 const PER_TENANT = new Set(GRAPH_METRICS.filter((row) => row.labelNames.includes("customer_tenant_id")).map((row) => row.name));
 const DAY = 86_400;
 
-function dashboard(file: string): DashboardJson {
-  const found = dashboards.find(([name]) => name === file)?.[1];
-  if (!found) throw new Error(`no dashboard ${file}`);
-  return found;
-}
-function panel(file: string, title: string): PanelJson {
-  const found = panelsOf(dashboard(file)).find((p) => p.title === title);
-  if (!found) throw new Error(`no panel ${title} in ${file}`);
-  return found;
-}
+const dashboard = dashboardNamed;
+const panel = panelNamed;
 /** The field options of one query of a panel. */
 function field(file: string, title: string, refId = "A"): FieldJson {
   const p = panel(file, title);

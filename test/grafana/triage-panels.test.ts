@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
-import { colourAt, columnOf, committedDashboards, fieldOf, panelsOf, queryResultLine, regexOptions } from "./dashboard-model.js";
-import type { DashboardJson, FieldJson, PanelJson } from "./dashboard-model.js";
+import { colourAt, columnOf, committedDashboards, dashboardNamed, fieldOf, panelNamed, panelsOf, queryResultLine, regexOptions } from "./dashboard-model.js";
+import type { FieldJson, PanelJson } from "./dashboard-model.js";
 import { tenantBounded } from "./tenant-bounds.js";
 
 // The panels of issue 14: customer names, partner security alerts and GDAP relationships.
@@ -13,16 +13,8 @@ const OVERVIEW = "partner-security-overview.json";
 const CUSTOMERS = "partner-security-customers.json";
 const INFO = "partner_security_customer_info";
 
-function dashboard(file: string): DashboardJson {
-  const found = dashboards.find(([name]) => name === file)?.[1];
-  if (!found) throw new Error(`no dashboard ${file}`);
-  return found;
-}
-function panel(file: string, title: string): PanelJson {
-  const found = panelsOf(dashboard(file)).find((p) => p.title === title);
-  if (!found) throw new Error(`no panel ${title} in ${file}`);
-  return found;
-}
+const dashboard = dashboardNamed;
+const panel = panelNamed;
 function field(file: string, title: string, refId: string): FieldJson {
   const p = panel(file, title);
   const target = p.targets?.find((t) => t.refId === refId);

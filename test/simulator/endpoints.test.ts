@@ -3,19 +3,6 @@ import { ENDPOINTS } from "../../src/graph/snapshot.js";
 import { GRAPH_ENDPOINTS, SIMULATED_ENDPOINTS } from "../../src/simulator/endpoints.js";
 
 describe("the simulated endpoints", () => {
-  it("are issue 14's eight, in its order", () => {
-    expect(GRAPH_ENDPOINTS).toEqual([
-      "securityScore",
-      "requirements",
-      "history",
-      "customerInsights",
-      "delegatedAdminCustomers",
-      "delegatedAdminRelationships",
-      "contracts",
-      "securityAlerts",
-    ]);
-  });
-
   it("are the Graph endpoints the exporter reads, in its order", () => {
     expect(GRAPH_ENDPOINTS).toEqual(ENDPOINTS);
   });
