@@ -18,8 +18,8 @@ function autoExtendLabel(seconds: number | undefined): string {
   return seconds > 0 ? "true" : "false";
 }
 
-function* activeRelationshipEnds(summary: SnapshotSummary): Generator<Sample> {
-  for (const relationship of summary.activeRelationships) {
+function* relationshipEnds(summary: SnapshotSummary): Generator<Sample> {
+  for (const relationship of summary.endingRelationships) {
     if (relationship.endSeconds === undefined) continue;
     yield { labelValues: [relationship.customerTenantId ?? "", relationship.id, autoExtendLabel(relationship.autoExtendSeconds)], value: relationship.endSeconds };
   }
@@ -58,11 +58,11 @@ export const TRIAGE_METRICS: readonly MetricRow[] = [
   },
   {
     name: "partner_security_gdap_relationship_end_timestamp_seconds", type: "gauge",
-    help: "When the active GDAP relationship ends unless it is extended, as Unix time; the partner then loses its admin access to the customer. auto_extend says whether it extends itself at the end: true, false, or unknown where Graph does not say.",
+    help: "When the GDAP relationship ends unless it is extended, as Unix time, for active relationships and for expiring ones (past their end, the partner's admin access to the customer being removed) until Graph reports them expired. auto_extend says whether it extends itself at the end: true, false, or unknown where Graph does not say.",
     labelNames: ["customer_tenant_id", "relationship_id", "auto_extend"],
     unit: "seconds",
-    source: "delegatedAdminRelationships[status=active].endDateTime, .autoExtendDuration",
-    samples: (_s, summary) => activeRelationshipEnds(summary),
+    source: "delegatedAdminRelationships[status=active|expiring].endDateTime, .autoExtendDuration",
+    samples: (_s, summary) => relationshipEnds(summary),
   },
   {
     name: "partner_security_alerts", type: "gauge",

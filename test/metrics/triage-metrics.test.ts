@@ -63,11 +63,27 @@ describe("GDAP relationships", () => {
     });
   });
 
-  it("exports the end of active relationships only, whether each auto-extends as a label, none where Graph sent no end", async () => {
+  it("exports the end of active relationships, whether each auto-extends as a label, none where Graph sent no end", async () => {
     const text = await exposition();
     expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
       `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${FABRIKAM}",relationship_id="5e5594d3-6f82-458b-b567-77db4811f0cd-00000000-0000-0000-0000-000000001234",auto_extend="true"} ${Date.parse("2026-12-02T10:00:00Z") / 1000}`,
       `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${CONTOSO}",relationship_id="6f6605e4-7093-469c-c678-88ec5922f1de-00000000-0000-0000-0000-000000005678",auto_extend="false"} ${Date.parse("2026-12-09T09:00:00Z") / 1000}`,
+    ]);
+  });
+
+  it("keeps the end of an expiring relationship (past its end, access being removed), not of an expired one", async () => {
+    const snapshot = await fixtureSnapshot([], ALL_SOURCES);
+    const ending = {
+      ...snapshot,
+      gdapRelationships: [
+        { id: "going", customerTenantId: FABRIKAM, status: "expiring" as const, endSeconds: 100, autoExtendSeconds: 0 },
+        { id: "gone", customerTenantId: CONTOSO, status: "expired" as const, endSeconds: 50, autoExtendSeconds: 0 },
+      ],
+    };
+    const rendered = await renderSnapshot(ending, { refreshInterval: "15m", customerSeries: "all" });
+    const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+    expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
+      `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${FABRIKAM}",relationship_id="going",auto_extend="false"} 100`,
     ]);
   });
 
