@@ -28,7 +28,7 @@ import {
 import type { Steps } from "./common.js";
 import { withGdapRelationships } from "./gdap.js";
 import { withCustomerAlerts } from "./security-alerts.js";
-import { NAME_COLUMN, customerPicker, maybeNamed, named } from "./triage.js";
+import { NAME_COLUMN, customerPicker, labelled, named } from "./triage.js";
 
 const TENANT = 'customer_tenant_id=~"$customer_tenant_id"';
 const POLICIES: Array<[string, string, string]> = [
@@ -74,11 +74,14 @@ const COVERAGE_BANDS: Array<[band: string, legend: string, color: string, refId:
 const NO_POLICY = `${perTenant(sel("partner_security_customer_mfa_policy_enabled"))} == 0`;
 /** Of those, the $limit with the most users per partner. */
 const MOST_USERS_WITHOUT_POLICY = `topk by (${PARTNER_KEYS}) ($limit, ${USERS} and ${NO_POLICY})`;
-/** A picked tenant's series with its name (names of the picked tenants only), for legends naming `PICKED`. */
+/**
+ * A picked tenant's series labelled as the picker shows it (names of the picked tenants only), for
+ * legends naming `PICKED`: "name (first 8 characters of the tenant id)", the tenant id alone where no name is known.
+ */
 function picked(expr: string): string {
-  return maybeNamed(expr, TENANT);
+  return labelled(expr, TENANT);
 }
-const PICKED = "{{customer_name}} {{customer_tenant_id}} ({{partner_tenant_id}})";
+const PICKED = "{{customer_label}} ({{partner_tenant_id}})";
 
 function worstColumn(expr: string, refId: string) {
   return tableQuery(`${perTenant(expr)} and ${WORST}`, refId);

@@ -1,6 +1,6 @@
 import { BigValueGraphMode, TableSortByFieldStateBuilder } from "@grafana/grafana-foundation-sdk/common";
 import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { MappingType, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import { DATASOURCE, NEUTRAL, PARTNER_KEYS, TIME_LEFT, byPartner, colouredBy, merge, now, perPartner, sel, size, stat, tableQuery, thresholds, valueText } from "./common.js";
 import { NAME_COLUMN, named, sourceStatus } from "./triage.js";
@@ -16,32 +16,48 @@ const DAY = 86_400;
 
 /** One series per active relationship, its end as Unix time; `auto_extend` says whether it extends itself then. */
 const END = "partner_security_gdap_relationship_end_timestamp_seconds";
-/** Time left of each active relationship, in seconds (negative once past its end). */
+/**
+ * Time left of each relationship, in seconds: of the active ones, and negative for the expiring
+ * ones (past their end, the partner's access being removed), which keep their series until Graph
+ * reports them expired.
+ */
 const TIME_LEFT_EXPR = byPartner(`${sel(END)} - time()`, RELATIONSHIP);
 /**
- * Time left of the active relationships that do not auto-extend: auto_extend "false" (PT0S), or
+ * Time left of the relationships that do not auto-extend: auto_extend "false" (PT0S), or
  * "unknown" (Graph gave none or an unreadable one; its default is PT0S). They end for good.
  */
 const NOT_EXTENDING = byPartner(`${sel(END, 'auto_extend!="true"')} - time()`, RELATIONSHIP);
-/** What the Auto-extends column shows for each `auto_extend`: a number, so that the column sorts not-extending first. */
-const AUTO_EXTENDS = { no: 0, unknown: 1, yes: 2 } as const;
-/** Whether each relationship auto-extends, from its auto_extend label (no label, from an older exporter, reads unknown). */
-const AUTO_EXTEND = byPartner(
+/** Time left where it is urgent: of the relationships that do not auto-extend, and of every one already past its end. */
+const URGENT = `(${NOT_EXTENDING}) or (${TIME_LEFT_EXPR}) < 0`;
+/** Time left of the relationships that extend themselves at their end and have not passed it: nothing to do. */
+const EXTENDING = `(${byPartner(`${sel(END, 'auto_extend="true"')} - time()`, RELATIONSHIP)}) >= 0`;
+/**
+ * What the Auto-extends column shows for each `auto_extend`: a number, so that the column sorts
+ * ended relationships first, then not-extending ones.
+ */
+const AUTO_EXTENDS = { ended: -1, no: 0, unknown: 1, yes: 2 } as const;
+/**
+ * Whether each relationship auto-extends, from its auto_extend label (no label, from an older
+ * exporter, reads unknown); ended once past its end, whatever the label.
+ */
+const AUTO_EXTEND = `((${TIME_LEFT_EXPR}) < 0) * 0 + ${AUTO_EXTENDS.ended} or ${byPartner(
   `${sel(END, 'auto_extend="false"')} * 0 + ${AUTO_EXTENDS.no} or ${sel(END, 'auto_extend!~"true|false"')} * 0 + ${AUTO_EXTENDS.unknown} or ${sel(END, 'auto_extend="true"')} * 0 + ${AUTO_EXTENDS.yes}`,
   RELATIONSHIP,
-);
+)}`;
 /**
- * The $limit relationships per partner to look at first: those that do not auto-extend, ending
- * soonest, then the auto-extending ones (pushed 1e10 s, three centuries, back), ending soonest.
+ * The $limit relationships per partner to look at first: those past their end and those that do
+ * not auto-extend, ending soonest (the ended ones, negative, first), then the auto-extending ones
+ * (pushed 1e10 s, three centuries, back), ending soonest.
  */
-const SOONEST = `bottomk by (${PARTNER_KEYS}) ($limit, (${NOT_EXTENDING}) or (${TIME_LEFT_EXPR}) + 1e10)`;
-/** Per partner, the relationships that do not auto-extend and end within `days`; 0 when none. */
+const SOONEST = `bottomk by (${PARTNER_KEYS}) ($limit, ${URGENT} or (${TIME_LEFT_EXPR}) + 1e10)`;
+/** Per partner, the relationships that do not auto-extend and end within `days`, not yet ended (expiring ones are counted apart); 0 when none. */
 function endingWithin(days: number): string {
-  return `count by (${PARTNER_KEYS}) ((${NOT_EXTENDING}) < ${days * DAY}) or ${byPartner(sel("partner_security_gdap_relationships", 'status="active"'))} * 0`;
+  return `count by (${PARTNER_KEYS}) (((${NOT_EXTENDING}) >= 0) < ${days * DAY}) or ${byPartner(sel("partner_security_gdap_relationships", 'status="active"'))} * 0`;
 }
 
+/** One column of the table, cut to the relationships it shows. */
 function soonestColumn(expr: string, refId: string) {
-  return tableQuery(`${expr} and ${SOONEST}`, refId);
+  return tableQuery(`(${expr}) and ${SOONEST}`, refId);
 }
 
 /** The GDAP row of the customers dashboard: relationships by status and the ones ending soonest. */
@@ -66,47 +82,55 @@ export function withGdapRelationships(dashboard: DashboardBuilder): DashboardBui
         .gridPos(size(18, 6)),
     )
     .withPanel(
-      sourceStatus(["delegatedAdminCustomers", "delegatedAdminRelationships", "contracts"], "unavailable: grant the permission", "PSE_CUSTOMER_NAMES=none and PSE_GDAP_RELATIONSHIPS off")
+      sourceStatus(["delegatedAdminCustomers", "delegatedAdminRelationships", "contracts"], "unavailable: see the exporter's log (a 403 names the permission)", "PSE_CUSTOMER_NAMES=none and PSE_GDAP_RELATIONSHIPS off")
         .title("Customer names and GDAP source")
         .description(
-          "Whether the exporter reads its optional Graph sources (partner_security_exporter_endpoint_available): delegatedAdminCustomers (names, PSE_CUSTOMER_NAMES=gdap) and delegatedAdminRelationships (PSE_GDAP_RELATIONSHIPS) need DelegatedAdminRelationship.Read.All, contracts (names, PSE_CUSTOMER_NAMES=contracts) Directory.Read.All. Read (green); unavailable (red), mostly that permission missing (the exporter's log names it); not listed when not configured. Without names, every panel shows the tenant id instead.",
+          "Whether the exporter reads its optional Graph sources (partner_security_exporter_endpoint_available): delegatedAdminCustomers (names, PSE_CUSTOMER_NAMES=gdap) and delegatedAdminRelationships (PSE_GDAP_RELATIONSHIPS) need DelegatedAdminRelationship.Read.All, contracts (names, PSE_CUSTOMER_NAMES=contracts) Directory.Read.All. Read (green); unavailable (red): the last read failed, on a 403 (that permission missing; the exporter's log line names it and what to do), a 5xx or a timeout (the log line says which); not listed when not configured. Without names, every panel shows the tenant id instead.",
         )
         .gridPos(size(6, 6)),
     )
     .withPanel(soonest());
 }
 
+/** Time left: "ended" (red) once past the end, else red below 7 days, orange below 30. */
+const TIME_LEFT_TEXT = [{ type: MappingType.RangeToText, options: { from: -1e12, to: 0, result: { text: "ended", color: "red", index: 0 } } }];
+const AUTO_EXTENDS_TEXT = valueText({
+  [AUTO_EXTENDS.ended]: ["ended", "red"],
+  [AUTO_EXTENDS.no]: ["no", "orange"],
+  [AUTO_EXTENDS.unknown]: ["unknown", "orange"],
+  [AUTO_EXTENDS.yes]: ["yes", "green"],
+});
+const DASH = { id: "noValue", value: "–" };
+
 function soonest(): TablePanel {
   return new TablePanel()
     .title("Active GDAP relationships ending soonest, not auto-extending first")
     .description(
-      `Per partner tenant, the $limit active relationships to look at first: those that do not auto-extend (auto_extend false or unknown), ending soonest, then the auto-extending ones. Customer name (the tenant id where no name is known), tenant id, relationship id, time left (red below 7 days, orange below 30), when it ends, and whether it auto-extends at its end: yes; no (autoExtendDuration PT0S) or unknown (Graph gave none or an unreadable one; its default is PT0S), both orange: it then ends for good. Sorted no, unknown, yes, each ending soonest first. ${SOURCE}`,
+      `Per partner tenant, the $limit relationships to look at first: those past their end (status expiring: the partner's admin access is being removed), then the active ones that do not auto-extend (auto_extend false or unknown), ending soonest, then the auto-extending ones. Customer name (the tenant id where no name is known), tenant id, relationship id; Time left where it ends for good: ended (red) once past its end, red below 7 days, orange below 30; Extends in where it auto-extends (green: nothing to do); when it ends; and whether it auto-extends at its end: yes; no (autoExtendDuration PT0S) or unknown (Graph gave none or an unreadable one; its default is PT0S), both orange: it then ends for good; ended (red). Sorted ended, no, unknown, yes, each ending soonest first. ${SOURCE}`,
     )
     .datasource(DATASOURCE)
     .noValue("No active GDAP relationships read")
     .targets([
-      soonestColumn(TIME_LEFT_EXPR, "A"),
+      soonestColumn(URGENT, "A"),
       soonestColumn(AUTO_EXTEND, "B"),
       soonestColumn(byPartner(`${sel(END)} * 1000`, RELATIONSHIP), "C"),
+      soonestColumn(EXTENDING, "D"),
       tableQuery(named(SOONEST), "name"),
     ])
     .transformations(
       merge({
         exclude: ["Time", "cluster", "namespace", "job", "Value #name"],
-        rename: { partner_tenant_id: "Partner", ...NAME_COLUMN, relationship_id: "Relationship", "Value #A": "Time left", "Value #B": "Auto-extends", "Value #C": "Ends" },
-        order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "relationship_id", "Value #A", "Value #B", "Value #C"],
+        rename: { partner_tenant_id: "Partner", ...NAME_COLUMN, relationship_id: "Relationship", "Value #A": "Time left", "Value #D": "Extends in", "Value #B": "Auto-extends", "Value #C": "Ends" },
+        order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "relationship_id", "Value #A", "Value #D", "Value #B", "Value #C"],
       }),
     )
     .unit("none")
     .thresholds(thresholds(NEUTRAL))
     .filterable(true)
-    .overrideByName("Time left", [{ id: "unit", value: "dtdurations" }, { id: "custom.cellOptions", value: { type: "color-background" } }, ...colouredBy(TIME_LEFT)])
-    .overrideByName("Auto-extends", [
-      { id: "mappings", value: valueText({ [AUTO_EXTENDS.no]: ["no", "orange"], [AUTO_EXTENDS.unknown]: ["unknown", "orange"], [AUTO_EXTENDS.yes]: ["yes", "green"] }) },
-      { id: "custom.cellOptions", value: { type: "color-text" } },
-      ...colouredBy([[null, "orange"], [AUTO_EXTENDS.yes, "green"]]),
-    ])
+    .overrideByName("Time left", [{ id: "unit", value: "dtdurations" }, { id: "mappings", value: TIME_LEFT_TEXT }, { id: "custom.cellOptions", value: { type: "color-background" } }, DASH, ...colouredBy(TIME_LEFT)])
+    .overrideByName("Extends in", [{ id: "unit", value: "dtdurations" }, { id: "custom.cellOptions", value: { type: "color-text" } }, DASH, ...colouredBy([[null, "green"]])])
+    .overrideByName("Auto-extends", [{ id: "mappings", value: AUTO_EXTENDS_TEXT }, { id: "custom.cellOptions", value: { type: "color-text" } }, ...colouredBy([[null, "red"], [AUTO_EXTENDS.no, "orange"], [AUTO_EXTENDS.yes, "green"]])])
     .overrideByName("Ends", [{ id: "unit", value: "dateTimeAsIso" }])
-    .sortBy([new TableSortByFieldStateBuilder().displayName("Auto-extends").desc(false), new TableSortByFieldStateBuilder().displayName("Time left").desc(false)])
+    .sortBy([new TableSortByFieldStateBuilder().displayName("Auto-extends").desc(false), new TableSortByFieldStateBuilder().displayName("Time left").desc(false), new TableSortByFieldStateBuilder().displayName("Extends in").desc(false)])
     .gridPos(size(24, 10));
 }

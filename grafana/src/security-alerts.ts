@@ -5,6 +5,7 @@ import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/tabl
 import {
   DATASOURCE,
   NEUTRAL,
+  now,
   PARTNER_KEYS,
   RESPONSE_AGE,
   byPartner,
@@ -22,7 +23,7 @@ import {
   valueText,
 } from "./common.js";
 import type { Steps } from "./common.js";
-import { NAME_COLUMN, named, sourceStatus } from "./triage.js";
+import { NAME_COLUMN, endpointAvailable, named, sourceStatus } from "./triage.js";
 
 // Partner security alerts (Graph /security/partner/securityAlerts, PartnerSecurity.Read.All): what is
 // open now, how long it has been open against Microsoft's 24-hour response requirement, and where.
@@ -30,6 +31,16 @@ import { NAME_COLUMN, named, sourceStatus } from "./triage.js";
 /** Where every panel here gets its data, and why it can be empty. */
 const SOURCE =
   "From Graph's partner security alerts (GET /beta/security/partner/securityAlerts). Empty when the exporter does not read them (PSE_SECURITY_ALERTS=false) or lacks the permission PartnerSecurity.Read.All (the Security alerts source panel says which; partner_security_exporter_endpoint_available{endpoint=\"securityAlerts\"} is 0 then). Test alerts (isTest) are left out of every count.";
+/**
+ * What an alert table shows when it has no rows at all (Grafana shows a table's noValue then, and
+ * in every empty cell of a column that sets none of its own: each column here sets its own).
+ */
+const NO_ROWS = "No open security alerts, or the alerts are not read: see the Security alerts source panel";
+/** Empty cells: a count column reads 0, an age column a dash. */
+const ZERO: DynamicConfigValue = { id: "noValue", value: "0" };
+const DASH: DynamicConfigValue = { id: "noValue", value: "–" };
+/** Per partner deployment: 1 when the exporter read the alerts in its last refresh, 0 when that failed; nothing when it does not read them. */
+const READ = `max by (${PARTNER_KEYS}) (${endpointAvailable(["securityAlerts"])})`;
 /** Open = active or investigating: alerts not yet resolved. */
 const OPEN = 'status=~"active|investigating"';
 
@@ -66,25 +77,12 @@ export function withSecurityAlerts(dashboard: DashboardBuilder): DashboardBuilde
   return dashboard
     .withRow(new RowBuilder("Security alerts"))
     .withPanel(open)
+    .withPanel(oldestOpen())
     .withPanel(
-      stat()
-        .title("Oldest open security alert")
-        .description(
-          `Per severity, how long the oldest open (active or investigating) alert has been open since Graph detected it (detectedDateTime): green below 18 hours, orange from 18 (where PartnerSecurityAlertResponseTargetNear fires), red from 24: Microsoft's CSP security requirement is to respond to security alerts within 24 hours. Nothing when no alert is open. ${SOURCE}`,
-        )
-        .withTarget(perPartner(`time() - ${sel("partner_security_alerts_oldest_active_detected_timestamp_seconds")}`, "{{severity}} {{partner_tenant_id}}", "A", "severity"))
-        .noValue("No open security alerts")
-        .unit("dtdurations")
-        .colorScheme(thresholdColor())
-        .thresholds(thresholds(RESPONSE_AGE))
-        .graphMode(BigValueGraphMode.None)
-        .gridPos(size(8, 6)),
-    )
-    .withPanel(
-      sourceStatus(["securityAlerts"], "unavailable: grant PartnerSecurity.Read.All", "PSE_SECURITY_ALERTS=false")
+      sourceStatus(["securityAlerts"], "unavailable: see the exporter's log", "PSE_SECURITY_ALERTS=false")
         .title("Security alerts source")
         .description(
-          "Whether the exporter reads the partner security alerts (partner_security_exporter_endpoint_available{endpoint=\"securityAlerts\"}): read (green); unavailable (red), mostly the application permission PartnerSecurity.Read.All missing (the exporter's log names it); no value when PSE_SECURITY_ALERTS=false.",
+          "Whether the exporter read the partner security alerts in its last refresh (partner_security_exporter_endpoint_available{endpoint=\"securityAlerts\"}): read (green); unavailable (red): Graph refused them (a 403, although PartnerSecurity.Read.All is the score's own permission), failed (5xx) or timed out; the exporter's log line says which and what to do. Not read when PSE_SECURITY_ALERTS=false (or before the exporter's first refresh).",
         )
         .gridPos(size(3, 6)),
     )
@@ -110,6 +108,29 @@ export function withSecurityAlerts(dashboard: DashboardBuilder): DashboardBuilde
     );
 }
 
+/**
+ * Per severity, the age of the oldest open alert (A); where none is open, whether that is an
+ * all-clear: "No open security alerts" only while the exporter read the alerts (endpoint available
+ * 1), "not read" after a failed read (0); nothing at all (noValue) when it does not read them.
+ */
+function oldestOpen() {
+  const ages = byPartner(`time() - ${sel("partner_security_alerts_oldest_active_detected_timestamp_seconds")}`, "severity");
+  return stat()
+    .title("Oldest open security alert")
+    .description(
+      `Per severity, how long the oldest open (active or investigating) alert has been open since Graph detected it (detectedDateTime): green below 18 hours, orange from 18 (where PartnerSecurityAlertResponseTargetNear fires), red from 24: Microsoft's CSP security requirement is to respond to security alerts within 24 hours. Where none is open: No open security alerts (green) only while the exporter reads the alerts; Alerts not read (orange) when its last read failed (the Security alerts source panel and the exporter's log say why); Security alerts not read when PSE_SECURITY_ALERTS=false or before the first refresh. ${SOURCE}`,
+    )
+    .withTarget(now(ages, "{{severity}} {{partner_tenant_id}}"))
+    .withTarget(now(`(1 - ${READ}) unless on (${PARTNER_KEYS}) (${ages} and on (${PARTNER_KEYS}) ${READ} == 1)`, "{{partner_tenant_id}}", "none"))
+    .noValue("Security alerts not read: PSE_SECURITY_ALERTS=false, or no refresh yet")
+    .unit("dtdurations")
+    .colorScheme(thresholdColor())
+    .thresholds(thresholds(RESPONSE_AGE))
+    .overrideByQuery("none", [{ id: "mappings", value: valueText({ "0": ["No open security alerts", "green"], "1": ["Alerts not read: see Security alerts source", "orange"] }) }, ...colouredBy([[null, "green"], [1, "orange"]])])
+    .graphMode(BigValueGraphMode.None)
+    .gridPos(size(8, 6));
+}
+
 /** Open alerts per alert type (Graph's alertType; the 20 most frequent by name, the rest as "other"), a column per severity. */
 function alertTypes(): TablePanel {
   const column = (severity: string) => tableQuery(byPartner(sel("partner_security_alerts_active", `severity="${severity}"`), "alert_type"), severity);
@@ -119,7 +140,7 @@ function alertTypes(): TablePanel {
       `Open (active or investigating) alerts per alert type (Graph's alertType: the 20 types with the most open alerts by name, the rest as other; unknown where Graph gives none), per severity and in all, the most first. ${SOURCE}`,
     )
     .datasource(DATASOURCE)
-    .noValue("No open security alerts")
+    .noValue(NO_ROWS)
     .targets([...SEVERITIES.map(([severity]) => column(severity)), tableQuery(byPartner(`sum without (severity) (${sel("partner_security_alerts_active")})`, "alert_type"), "all")])
     .transformations(
       merge({
@@ -132,8 +153,8 @@ function alertTypes(): TablePanel {
     .thresholds(thresholds(NEUTRAL))
     .sortBy([new TableSortByFieldStateBuilder().displayName("Open").desc(true)])
     .gridPos(size(12, 8));
-  for (const [, title, color] of SEVERITIES) table.overrideByName(title, [COLOURED_TEXT, ...colouredBy(countSteps(color))]);
-  return table;
+  for (const [, title, color] of SEVERITIES) table.overrideByName(title, [COLOURED_TEXT, ZERO, ...colouredBy(countSteps(color))]);
+  return table.overrideByName("Open", [ZERO]);
 }
 
 const CUSTOMER_OLDEST = "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds";
@@ -152,18 +173,24 @@ function worstColumn(expr: string, refId: string) {
   return tableQuery(`${byPartner(expr, "customer_tenant_id")} and ${WORST}`, refId);
 }
 
+/** The per-customer table's two age columns: of the oldest open high alert, and of the oldest open alert of any severity. */
+const OLDEST_HIGH = "Oldest high";
+const OLDEST_ANY = "Oldest open alert, any severity";
+
 /** The per-customer table, for the customers dashboard: who has open alerts, the most severe and oldest first. */
 export function withCustomerAlerts(dashboard: DashboardBuilder): DashboardBuilder {
+  const age = (severity?: string) => `time() - ${sel(CUSTOMER_OLDEST, severity ? `severity="${severity}"` : "")}`;
   const table = new TablePanel()
     .title("Customers with open security alerts, most severe first")
     .description(
-      `Per partner tenant, the $limit customers whose open (active or investigating) alerts are the most severe, the longest open first among equals: customer name (the tenant id where no name is known: PSE_CUSTOMER_NAMES), tenant id, the most severe open alert, the age of the oldest open alert since Graph detected it (green below 18 hours, orange from 18, red from Microsoft's 24-hour response requirement), and open alerts per severity. ${SOURCE}`,
+      `Per partner tenant, the $limit customers whose open (active or investigating) alerts are the most severe, the longest open first among equals: customer name (the tenant id where no name is known: PSE_CUSTOMER_NAMES), tenant id, the most severe open alert, the age since Graph detected it of the oldest open high alert (– where none is open) and of the oldest open alert of any severity (which can be a low one older than the high ones), each green below 18 hours, orange from 18, red from Microsoft's 24-hour response requirement (which holds for every severity), and open alerts per severity. No rows: no customer has an open alert, or the alerts are not read (see the Security alerts source panel). ${SOURCE}`,
     )
     .datasource(DATASOURCE)
-    .noValue("No customer has an open security alert")
+    .noValue(NO_ROWS)
     .targets([
       tableQuery(`floor(${WORST} / 1e9)`, "A"),
-      worstColumn(`time() - ${sel(CUSTOMER_OLDEST)}`, "B"),
+      worstColumn(age(), "B"),
+      worstColumn(age("high"), "H"),
       ...SEVERITIES.map(([severity]) => worstColumn(sel(CUSTOMER_OPEN, `severity="${severity}"`), severity)),
       worstColumn(`sum without (severity) (${sel(CUSTOMER_OPEN)})`, "all"),
       tableQuery(named(WORST), "name"),
@@ -171,24 +198,19 @@ export function withCustomerAlerts(dashboard: DashboardBuilder): DashboardBuilde
     .transformations(
       merge({
         exclude: ["Time", "cluster", "namespace", "job", "Value #name"],
-        rename: {
-          partner_tenant_id: "Partner",
-          ...NAME_COLUMN,
-          "Value #A": "Most severe",
-          "Value #B": "Oldest open alert",
-          "Value #all": "Open",
-          ...SEVERITY_COLUMNS,
-        },
-        order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "Value #A", "Value #B", "Value #all", ...Object.keys(SEVERITY_COLUMNS)],
+        rename: { partner_tenant_id: "Partner", ...NAME_COLUMN, "Value #A": "Most severe", "Value #H": OLDEST_HIGH, "Value #B": OLDEST_ANY, "Value #all": "Open", ...SEVERITY_COLUMNS },
+        order: ["partner_tenant_id", "customer_name", "customer_tenant_id", "Value #A", "Value #H", "Value #B", "Value #all", ...Object.keys(SEVERITY_COLUMNS)],
       }),
     )
     .unit("none")
     .thresholds(thresholds(NEUTRAL))
     .filterable(true)
     .overrideByName("Most severe", [{ id: "mappings", value: SEVERITY_NAMES }, COLOURED_TEXT])
-    .overrideByName("Oldest open alert", [{ id: "unit", value: "dtdurations" }, { id: "custom.cellOptions", value: { type: "color-background" } }, ...colouredBy(RESPONSE_AGE)])
-    .sortBy([new TableSortByFieldStateBuilder().displayName("Most severe").desc(true), new TableSortByFieldStateBuilder().displayName("Oldest open alert").desc(true)])
+    .overrideByName(OLDEST_HIGH, [{ id: "unit", value: "dtdurations" }, { id: "custom.cellOptions", value: { type: "color-background" } }, DASH, ...colouredBy(RESPONSE_AGE)])
+    .overrideByName(OLDEST_ANY, [{ id: "unit", value: "dtdurations" }, COLOURED_TEXT, DASH, ...colouredBy(RESPONSE_AGE)])
+    .overrideByName("Open", [ZERO])
+    .sortBy(["Most severe", OLDEST_HIGH, OLDEST_ANY].map((column) => new TableSortByFieldStateBuilder().displayName(column).desc(true)))
     .gridPos(size(24, 10));
-  for (const [, title, color] of SEVERITIES) table.overrideByName(title, [COLOURED_TEXT, ...colouredBy(countSteps(color))]);
+  for (const [, title, color] of SEVERITIES) table.overrideByName(title, [COLOURED_TEXT, ZERO, ...colouredBy(countSteps(color))]);
   return dashboard.withRow(new RowBuilder("Security alerts by customer")).withPanel(table);
 }

@@ -89,7 +89,7 @@ type Case = [name: string, file: string, expr: string, minInterval?: string];
  * Columns the simulated data leaves empty: none of the simulated tenants' open alerts is informational
  * or of an unknown severity. They are still evaluated, so a query Prometheus refuses fails them.
  */
-const EMPTY_IN_SIMULATION = /\/ (Open security alerts by type|Customers with open security alerts, most severe first) \/ (informational|unknown)$/;
+const EMPTY_IN_SIMULATION = /\/ ((Open security alerts by type|Customers with open security alerts, most severe first) \/ (informational|unknown)|Oldest open security alert \/ none)$/;
 /** At least one series, except where the simulated data has none. */
 function minimumRows(name: string): number {
   return EMPTY_IN_SIMULATION.test(name) ? 0 : 1;
@@ -135,13 +135,13 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
 
   it.each(variableCases)("%s lists values", async (_name, file, expr) => {
     const promql = substitute(expr, defaults[file] ?? {});
-    expect(promql).not.toContain("$");
+    expect(promql, "every variable resolved (label_replace's $1 and $2 are not ones)").not.toMatch(/\$(?![0-9])/);
     expect((await running().query(promql)).length, promql).toBeGreaterThan(0);
   });
 
   it.each(panelCases)("%s returns data, and never one series per tenant", async (name, file, expr, minInterval) => {
     const promql = substitute(expr, defaults[file] ?? {}, minInterval);
-    expect(promql, "every variable resolved (label_replace's $1 is not one)").not.toMatch(/\$(?!1")/);
+    expect(promql, "every variable resolved (label_replace's $1 and $2 are not ones)").not.toMatch(/\$(?![0-9])/);
     const result = await running().query(promql);
     expect(result.length, promql).toBeGreaterThanOrEqual(minimumRows(name));
     // 30 simulated tenants, 20 shown by default: a query per tenant would return 30.
@@ -222,29 +222,38 @@ describe.skipIf(!enabled)("every dashboard query against a real Prometheus that 
     expect(listed).toHaveLength(TENANTS);
     for (const option of listed) expect(option.value).toMatch(/^[0-9a-f-]{36}$/);
     expect(listed.some((option) => option.text !== option.value)).toBe(true);
+    // "name (first 8 characters of the tenant id)", or the tenant id alone.
+    for (const option of listed) if (option.text !== option.value) expect(option.text).toMatch(new RegExp(`^\\S.* \\(${option.value.slice(0, 8)}\\)$`, "s"));
   });
 
-  it("GDAP: every active relationship that does not auto-extend is shown before any that does, and marked as its auto_extend label says", async () => {
+  it("GDAP: every relationship that does not auto-extend (or has ended) is shown before any that does, and marked as its auto_extend label says", async () => {
     const file = "partner-security-customers.json";
     const values = defaults[file] ?? {};
     const title = "Active GDAP relationships ending soonest, not auto-extending first";
-    const shown = await running().query(substitute(panelExpr(file, title, "A"), values));
+    // Time left (A) where the relationship ends for good or has ended, Extends in (D) where it auto-extends: each shown row in exactly one.
+    const urgent = await running().query(substitute(panelExpr(file, title, "A"), values));
+    const extending = await running().query(substitute(panelExpr(file, title, "D"), values));
+    const shown = [...urgent, ...extending];
     // The exporter's own word, read from the label: "false" and "unknown" do not auto-extend.
     const relationships = await running().query(`partner_security_gdap_relationship_end_timestamp_seconds{job="${JOB}"}`);
     const label = new Map(relationships.map((row) => [row.metric.relationship_id, row.metric.auto_extend]));
     expect(new Set(label.values()), "the simulator has relationships of every auto_extend value").toEqual(new Set(["true", "false", "unknown"]));
     const notExtending = relationships.filter((row) => row.metric.auto_extend !== "true").map((row) => row.metric.relationship_id);
     expect(notExtending.length).toBeGreaterThan(0);
-    expect(shown.length).toBeGreaterThan(0);
+    expect(urgent.length).toBeGreaterThan(0);
     const ids = new Set(shown.map((row) => row.metric.relationship_id));
+    expect(ids.size, "no row in both time columns").toBe(shown.length);
+    for (const row of extending) expect([label.get(row.metric.relationship_id), Number(row.value[1]) >= 0], row.metric.relationship_id).toEqual(["true", true]);
+    for (const row of urgent) expect(label.get(row.metric.relationship_id) !== "true" || Number(row.value[1]) < 0, row.metric.relationship_id).toBe(true);
     // Not-extending first: all of them shown when they fit, else nothing but them.
     if (notExtending.length <= shown.length) for (const id of notExtending) expect(ids.has(id), id).toBe(true);
-    else for (const id of ids) expect(label.get(id), id).not.toBe("true");
-    // The Auto-extends column of each shown row: 0 no, 1 unknown, 2 yes.
+    else expect(extending).toEqual([]);
+    // The Auto-extends column of each shown row: -1 ended (past its end), else 0 no, 1 unknown, 2 yes.
     const marked = await running().query(substitute(panelExpr(file, title, "B"), values));
+    const ended = new Set(urgent.filter((row) => Number(row.value[1]) < 0).map((row) => row.metric.relationship_id));
     const expected: Record<string, string> = { false: "0", unknown: "1", true: "2" };
     expect(marked.map((row) => row.metric.relationship_id).sort()).toEqual([...ids].sort());
-    for (const row of marked) expect(row.value[1], row.metric.relationship_id).toBe(expected[label.get(row.metric.relationship_id) ?? ""]);
+    for (const row of marked) expect(row.value[1], row.metric.relationship_id).toBe(ended.has(row.metric.relationship_id) ? "-1" : expected[label.get(row.metric.relationship_id) ?? ""]);
   });
 
   it("security alerts: ages are ages, test alerts are counted apart", async () => {

@@ -26,6 +26,8 @@ export interface FieldJson {
   thresholds?: ThresholdsJson;
   mappings?: MappingJson[];
   cellType?: string;
+  /** What an empty cell (or a stat with no value) shows. */
+  noValue?: string;
 }
 export interface OverrideJson {
   matcher: { id: string; options?: string };
@@ -120,6 +122,7 @@ function applyProperties(into: FieldJson, properties: OverrideJson["properties"]
     else if (id === "thresholds") field.thresholds = value as ThresholdsJson;
     else if (id === "mappings") field.mappings = value as MappingJson[];
     else if (id === "custom.cellOptions") field.cellType = (value as { type?: string }).type;
+    else if (id === "noValue") field.noValue = value as string;
   }
   return field;
 }
@@ -164,13 +167,23 @@ export const GRAFANA_DEFAULT_THRESHOLDS: ThresholdsJson = { mode: "absolute", st
  * mode (thresholds when unset, falling back to Grafana's default thresholds), else the fixed colour.
  */
 export function colourAt(field: FieldJson, value: number): string {
-  for (const mapping of field.mappings ?? []) {
-    const color = mapping.type === "value" ? mapping.options[String(value)]?.color : undefined;
-    if (color) return color;
-  }
+  const color = mappedAt(field, value)?.color;
+  if (color) return color;
   if (field.color?.mode === "fixed") return field.color.fixedColor ?? "";
   const steps = (field.thresholds ?? GRAFANA_DEFAULT_THRESHOLDS).steps;
   return steps.reduce((color, step) => (step.value === null || value >= step.value ? step.color : color), steps[0]?.color ?? "");
+}
+
+/** The value mapping (exact value, or range with both ends inclusive) that applies to `value`, as Grafana picks it: the first that matches. */
+export function mappedAt(field: FieldJson, value: number): { text?: string; color?: string } | undefined {
+  for (const mapping of field.mappings ?? []) {
+    if (mapping.type === "value" && mapping.options[String(value)]) return mapping.options[String(value)];
+    if (mapping.type === "range") {
+      const { from, to, result } = mapping.options as unknown as { from: number | null; to: number | null; result: { text?: string; color?: string } };
+      if ((from === null || value >= from) && (to === null || value <= to)) return result;
+    }
+  }
+  return undefined;
 }
 
 /** Every value mapping of a panel (defaults and overrides) as [value, text, colour]. */

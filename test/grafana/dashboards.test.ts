@@ -97,7 +97,7 @@ describe.each(dashboards)("%s: variables", (_file, d) => {
 
   it("every variable a query uses is defined before it (the chain resolves in order)", () => {
     variables.forEach((variable, index) => {
-      for (const [, used] of (variable.query ?? "").matchAll(/\$(\w+)/g)) expect(variables.slice(0, index).map((v) => v.name), `${variable.name} uses $${used}`).toContain(used);
+      for (const [, used] of (variable.query ?? "").matchAll(/\$([A-Za-z_]\w*)/g)) expect(variables.slice(0, index).map((v) => v.name), `${variable.name} uses $${used}`).toContain(used);
     });
   });
 });

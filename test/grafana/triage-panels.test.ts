@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
-import { colourAt, columnOf, committedDashboards, dashboardNamed, fieldOf, panelNamed, panelsOf, queryResultLine, regexOptions } from "./dashboard-model.js";
+import { colourAt, columnOf, committedDashboards, dashboardNamed, fieldOf, mappedAt, panelNamed, panelsOf, queryResultLine, regexOptions } from "./dashboard-model.js";
 import type { FieldJson, PanelJson } from "./dashboard-model.js";
 import { tenantBounded } from "./tenant-bounds.js";
 
@@ -49,7 +49,35 @@ describe("security alerts", () => {
     expect(f.unit).toBe("dtdurations");
     expect(colours(f, [HOUR, 18 * HOUR - 1, 18 * HOUR, DAY - 1, DAY, 3 * DAY])).toEqual(["green", "green", "orange", "orange", "red", "red"]);
     expect(expr(OVERVIEW, OLDEST, "A")).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, severity\) \(\(time\(\) - partner_security_alerts_oldest_active_detected_timestamp_seconds\{/);
-    expect(panel(OVERVIEW, OLDEST).fieldConfig?.defaults?.noValue).toBe("No open security alerts");
+  });
+
+  it("the oldest open alert falls back to the all-clear only while the exporter reads the alerts: not read after a failed read, and with none read at all", () => {
+    const none = field(OVERVIEW, OLDEST, "none");
+    expect([0, 1].map((value) => [mappedAt(none, value)?.text, colourAt(none, value)])).toEqual([
+      ["No open security alerts", "green"],
+      ["Alerts not read: see Security alerts source", "orange"],
+    ]);
+    // 1 - available (0 read, 1 failed), left out where an age is shown and the read succeeded; the endpoint under either label.
+    const e = expr(OVERVIEW, OLDEST, "none");
+    expect(e).toMatch(/^\(1 - max by \(cluster, namespace, job, partner_tenant_id\) \(.*\)\) unless on \(cluster, namespace, job, partner_tenant_id\) \(max by .* and on \(cluster, namespace, job, partner_tenant_id\) max by .* == 1\)$/);
+    for (const label of ["endpoint", "exported_endpoint"]) expect(e).toContain(`partner_security_exporter_endpoint_available{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",${label}=~"securityAlerts"}`);
+    const noValue = panel(OVERVIEW, OLDEST).fieldConfig?.defaults?.noValue ?? "";
+    expect(noValue).toContain("not read");
+    expect(noValue).not.toMatch(/^No open/);
+  });
+
+  it("the source panels say where to look, not which permission to grant: the failure can be a 403, a 5xx or a timeout", () => {
+    for (const [file, title, text] of [
+      [OVERVIEW, "Security alerts source", "unavailable: see the exporter's log"],
+      [CUSTOMERS, "Customer names and GDAP source", "unavailable: see the exporter's log (a 403 names the permission)"],
+    ] as const) {
+      const f = field(file, title, "A");
+      expect([1, 0].map((value) => [mappedAt(f, value)?.text, colourAt(f, value)]), title).toEqual([
+        ["read", "green"],
+        [text, "red"],
+      ]);
+      expect(JSON.stringify(panel(file, title).fieldConfig), title).not.toContain("grant");
+    }
   });
 
   it("the average response time gauge keeps the same scale", () => {
@@ -79,15 +107,35 @@ describe("security alerts by type and by customer", () => {
     expect(colours(columnOf(table, "Medium"), [1])).toEqual(["orange"]);
   });
 
+  it.each(["Open security alerts by type", "Customers with open security alerts, most severe first"])("%s: an empty count cell reads 0; the sentence is only the no-rows state and claims no all-clear", (title) => {
+    const table = panel(title === "Open security alerts by type" ? OVERVIEW : CUSTOMERS, title);
+    for (const column of ["Open", "High", "Medium", "Unknown", "Low", "Informational"]) expect(columnOf(table, column).noValue, column).toBe("0");
+    const sentence = table.fieldConfig?.defaults?.noValue ?? "";
+    expect(sentence).toContain("not read");
+    // Every value column sets its own noValue, so the table's sentence shows only when there are no rows.
+    const { names, hidden } = organize(table);
+    const values = Object.entries(names).filter(([from]) => from.startsWith("Value #") && !hidden.includes(from)).map(([, to]) => to);
+    expect(values.length).toBeGreaterThanOrEqual(6);
+    for (const column of values.filter((c) => c !== "Most severe")) expect(columnOf(table, column).noValue, column).toMatch(/^(0|–)$/);
+  });
+
   it("the per-customer table: the most severe first, then the oldest; the age orange from 18 hours, red from 24", () => {
     const table = panel(CUSTOMERS, "Customers with open security alerts, most severe first");
     expect(table.options?.sortBy).toEqual([
       { displayName: "Most severe", desc: true },
-      { displayName: "Oldest open alert", desc: true },
+      { displayName: "Oldest high", desc: true },
+      { displayName: "Oldest open alert, any severity", desc: true },
     ]);
-    const oldest = columnOf(table, "Oldest open alert");
-    expect(oldest.unit).toBe("dtdurations");
-    expect(colours(oldest, [HOUR, 19 * HOUR, DAY, 10 * DAY])).toEqual(["green", "orange", "red", "red"]);
+    for (const column of ["Oldest high", "Oldest open alert, any severity"]) {
+      const oldest = columnOf(table, column);
+      expect(oldest.unit, column).toBe("dtdurations");
+      expect(colours(oldest, [HOUR, 19 * HOUR, DAY, 10 * DAY]), column).toEqual(["green", "orange", "red", "red"]);
+      expect(oldest.noValue, column).toBe("–");
+    }
+    // The high column reads the high alerts only; the other every severity, and says so.
+    expect(organize(table).names).toMatchObject({ "Value #H": "Oldest high", "Value #B": "Oldest open alert, any severity" });
+    expect(expr(CUSTOMERS, table.title ?? "", "H")).toContain('partner_security_customer_alerts_oldest_active_detected_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",severity="high"}');
+    expect(expr(CUSTOMERS, table.title ?? "", "B")).toContain('partner_security_customer_alerts_oldest_active_detected_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance"}');
     const severe = columnOf(table, "Most severe");
     expect([5, 4, 3, 2, 1].map((rank) => [severe.mappings?.[0]?.options[String(rank)]?.text, colourAt(severe, rank)])).toEqual([
       ["high", "red"],
@@ -110,36 +158,50 @@ describe("security alerts by type and by customer", () => {
 describe("GDAP relationships", () => {
   const TABLE = "Active GDAP relationships ending soonest, not auto-extending first";
 
-  it("time left is a duration: red below 7 days, orange below 30, green beyond", () => {
+  it("time left, where the relationship ends for good, is a duration: ended (red) once past its end, red below 7 days, orange below 30, green beyond", () => {
     const time = columnOf(panel(CUSTOMERS, TABLE), "Time left");
     expect(time.unit).toBe("dtdurations");
-    expect(colours(time, [-DAY, 0, 7 * DAY - 1, 7 * DAY, 30 * DAY - 1, 30 * DAY, 365 * DAY])).toEqual(["red", "red", "red", "orange", "orange", "green", "green"]);
-    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*\} - time\(\)\)/);
+    expect(colours(time, [-30 * DAY, -1, 0, 1, 7 * DAY - 1, 7 * DAY, 30 * DAY - 1, 30 * DAY, 365 * DAY])).toEqual(["red", "red", "red", "red", "red", "orange", "orange", "green", "green"]);
+    expect([-30 * DAY, -1, 0, 1].map((value) => mappedAt(time, value)?.text)).toEqual(["ended", "ended", "ended", undefined]);
+    expect(time.noValue).toBe("–");
+    // Of the relationships that do not auto-extend, and of every one past its end (an expiring one keeps its series).
+    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/^\(\(max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*,auto_extend!="true"\} - time\(\)\).*\) or \(max by \([^)]*\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*instance=~"\$instance"\} - time\(\)\).*\) < 0\) and bottomk /);
   });
 
-  it("relationships that do not auto-extend come first and are marked from the auto_extend label: no and unknown orange, yes green", () => {
+  it("an auto-extending relationship's time left is neutral green in its own column, whatever is left; never an ended one", () => {
+    const table = panel(CUSTOMERS, TABLE);
+    const extending = columnOf(table, "Extends in");
+    expect(extending.unit).toBe("dtdurations");
+    expect(colours(extending, [HOUR, 12 * HOUR, 6 * DAY, 365 * DAY])).toEqual(["green", "green", "green", "green"]);
+    expect(extending.noValue).toBe("–");
+    expect(expr(CUSTOMERS, TABLE, "D")).toMatch(/^\(\(max by \([^)]*\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*,auto_extend="true"\} - time\(\)\).*\) >= 0\) and bottomk /);
+    expect(organize(table).names).toMatchObject({ "Value #A": "Time left", "Value #D": "Extends in" });
+  });
+
+  it("relationships past their end come first, then those that do not auto-extend, marked from the auto_extend label: ended red, no and unknown orange, yes green", () => {
     const table = panel(CUSTOMERS, TABLE);
     const auto = columnOf(table, "Auto-extends");
-    expect(Object.entries(auto.mappings?.[0]?.options ?? {}).map(([value, { text, color }]) => [value, text, color])).toEqual([
-      ["0", "no", "orange"],
-      ["1", "unknown", "orange"],
-      ["2", "yes", "green"],
+    expect([-1, 0, 1, 2].map((value) => [mappedAt(auto, value)?.text, colourAt(auto, value)])).toEqual([
+      ["ended", "red"],
+      ["no", "orange"],
+      ["unknown", "orange"],
+      ["yes", "green"],
     ]);
-    expect(colours(auto, [0, 1, 2])).toEqual(["orange", "orange", "green"]);
     expect(auto.unit).not.toBe("dtdurations");
-    // Each value of the label, and a series without it (an older exporter's), reads as one of them.
+    // Ended from the time left, whatever the label; else each value of the label, and a series without it (an older exporter's).
     const b = expr(CUSTOMERS, TABLE, "B");
-    expect(b).toMatch(/^max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(/);
+    expect(b).toMatch(/^\(\(\(max by \(cluster, namespace, job, partner_tenant_id, customer_tenant_id, relationship_id\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*instance=~"\$instance"\} - time\(\)\).*\)\) < 0\) \* 0 \+ -1 or max by /);
     for (const [matcher, value] of [['auto_extend="false"', 0], ['auto_extend!~"true|false"', 1], ['auto_extend="true"', 2]] as const) {
       expect(b).toContain(`partner_security_gdap_relationship_end_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",${matcher}} * 0 + ${value}`);
     }
     expect(table.options?.sortBy).toEqual([
       { displayName: "Auto-extends", desc: false },
       { displayName: "Time left", desc: false },
+      { displayName: "Extends in", desc: false },
     ]);
-    // The cut: the ones that do not auto-extend (auto_extend false or unknown) by time left, the others 1e10 s later.
-    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, \(max by \([^)]*\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*,auto_extend!="true"\} - time\(\)\).+\) or \(.+\) \+ 1e10\)$/);
-    expect(organize(table).names).toMatchObject({ relationship_id: "Relationship", "Value #A": "Time left", "Value #B": "Auto-extends" });
+    // The cut: the ended ones and those that do not auto-extend by time left (negative first), the others 1e10 s later.
+    expect(expr(CUSTOMERS, TABLE, "A")).toMatch(/ and bottomk by \(cluster, namespace, job, partner_tenant_id\) \(\$limit, \(max by \([^)]*\) \(\(partner_security_gdap_relationship_end_timestamp_seconds\{[^}]*,auto_extend!="true"\} - time\(\)\).+\) or \(.+\) < 0 or \(.+\) \+ 1e10\)$/);
+    expect(organize(table).names).toMatchObject({ relationship_id: "Relationship", "Value #B": "Auto-extends" });
   });
 
   it("counts by status are neutral; expiring and the ones ending within 30 and 7 days without auto-extending are not", () => {
@@ -148,8 +210,9 @@ describe("GDAP relationships", () => {
     expect(colours(field(CUSTOMERS, title, "B"), [0, 1])).toEqual(["green", "orange"]);
     expect(colours(field(CUSTOMERS, title, "C"), [0, 1])).toEqual(["green", "orange"]);
     expect(colours(field(CUSTOMERS, title, "D"), [0, 1])).toEqual(["green", "red"]);
-    expect(expr(CUSTOMERS, title, "C")).toContain(`) < ${30 * DAY}) or `);
-    expect(expr(CUSTOMERS, title, "D")).toContain(`) < ${7 * DAY}) or `);
+    // Not yet ended: an expiring relationship (past its end) is counted as expiring, not as ending soon.
+    expect(expr(CUSTOMERS, title, "C")).toContain(`) >= 0) < ${30 * DAY}) or `);
+    expect(expr(CUSTOMERS, title, "D")).toContain(`) >= 0) < ${7 * DAY}) or `);
     // Without auto-extending: auto_extend false or unknown.
     for (const refId of ["C", "D"]) expect(expr(CUSTOMERS, title, refId)).toContain('partner_security_gdap_relationship_end_timestamp_seconds{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",auto_extend!="true"} - time()');
   });
@@ -188,29 +251,37 @@ describe("customer names", () => {
     expect(hidden).not.toContain("customer_tenant_id");
   });
 
-  it("legends of the picked tenants name the customer and keep the tenant id; the names joined are only the picked tenants'", () => {
+  it("legends of the picked tenants label the customer as the picker does (the tenant id once where unnamed); the names joined are only the picked tenants'", () => {
     const lines = allPanels.filter(([, p]) => (p.type === "timeseries" || p.type === "state-timeline") && readsAny(p, /customer_tenant_id=~"\$customer_tenant_id"/));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const [, p] of lines) {
       for (const target of p.targets ?? []) {
-        expect(target.legendFormat, p.title).toContain("{{customer_name}} {{customer_tenant_id}}");
-        expect(target.expr, p.title).toContain(`${INFO}{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",customer_tenant_id=~"$customer_tenant_id"}`);
+        expect(target.legendFormat, p.title).toContain("{{customer_label}} ({{partner_tenant_id}})");
+        expect(target.legendFormat, p.title).not.toMatch(/customer_name|customer_tenant_id/);
+        expect(target.expr, p.title).toContain(`${INFO}{cluster=~"$cluster",namespace=~"$namespace",job=~"$job",instance=~"$instance",customer_tenant_id=~"$customer_tenant_id",customer_name!=""}`);
       }
     }
   });
 
-  it("the customer picker shows names and selects tenant ids, the id where no name is known, names with quotes and newlines included", () => {
+  it("the customer picker shows name (first 8 characters of the tenant id), the id alone where no name is known, and selects tenant ids; names with quotes and newlines included", () => {
     const picker = dashboard(CUSTOMERS).templating.list.find((v) => v.name === "customer_tenant_id");
-    expect(picker?.query).toMatch(/^query_result\(max by \(customer_name, customer_tenant_id\) \(.+ or on \(.+\) label_join\(.+, "customer_name", "", "customer_tenant_id"\)\)\)$/);
+    const query = picker?.query ?? "";
+    expect(query).toMatch(/^query_result\(max by \(customer_label, customer_tenant_id\) \(label_replace\(label_join\(.+, "customer_label", " \(", "customer_name", "customer_tenant_id"\), "customer_label", "\$1 \(\$2\)", "customer_label", ".+"\) or on \(.+\) label_replace\(.+, "customer_label", "\$1", "customer_tenant_id", "\(\.\*\)"\)\)\)$/);
+    // What Prometheus' label_replace (anchored, RE2) makes of label_join's "name (tenant id".
+    const pattern = /"customer_label", "\$1 \(\$2\)", "customer_label", "\(\?s\)(.+?)"\)/.exec(query)?.[1] ?? "";
+    const shorten = (name: string, id: string) => new RegExp(`^(?:${pattern})$`, "s").exec(`${name} (${id}`)?.slice(1, 3).join(" (") + ")";
+    const ids = ["11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002", "33333333-0000-4000-8000-000000000003", "44444444-0000-4000-8000-000000000004"];
     const lines = [
-      { customer_name: "Contoso Ltd", customer_tenant_id: "11111111-0000-4000-8000-000000000001" },
-      { customer_name: 'Fabrikam "EU", Inc.\nLegal', customer_tenant_id: "11111111-0000-4000-8000-000000000002" },
-      { customer_name: "11111111-0000-4000-8000-000000000003", customer_tenant_id: "11111111-0000-4000-8000-000000000003" },
+      { customer_label: shorten("Contoso Ltd", ids[0] ?? ""), customer_tenant_id: ids[0] ?? "" },
+      { customer_label: shorten("Contoso Ltd", ids[1] ?? ""), customer_tenant_id: ids[1] ?? "" },
+      { customer_label: shorten('Fabrikam "EU" (Legal), Inc.\nLegal', ids[2] ?? ""), customer_tenant_id: ids[2] ?? "" },
+      { customer_label: ids[3] ?? "", customer_tenant_id: ids[3] ?? "" },
     ].map((labels) => queryResultLine(labels));
     expect(regexOptions(picker?.regex, lines)).toEqual([
-      { text: "Contoso Ltd", value: "11111111-0000-4000-8000-000000000001" },
-      { text: 'Fabrikam "EU", Inc.\nLegal', value: "11111111-0000-4000-8000-000000000002" },
-      { text: "11111111-0000-4000-8000-000000000003", value: "11111111-0000-4000-8000-000000000003" },
+      { text: "Contoso Ltd (11111111)", value: ids[0] },
+      { text: "Contoso Ltd (22222222)", value: ids[1] },
+      { text: 'Fabrikam "EU" (Legal), Inc.\nLegal (33333333)', value: ids[2] },
+      { text: ids[3], value: ids[3] },
     ]);
   });
 });
