@@ -25,10 +25,12 @@ export interface AlertsConfig {
   /** `tenants`: how many more customer tenants without an MFA policy than one `window` ago. */
   readonly PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: Base & { readonly tenants: number; readonly window: string };
   readonly PartnerSecurityCustomerMfaComplianceLow: Base & { readonly threshold: number };
-  /** `days`: how long before its end an active GDAP relationship that does not auto-extend alerts. */
+  /** `days`: how long before its end a GDAP relationship (active, or expiring past its end) that does not auto-extend alerts. */
   readonly PartnerSecurityGdapRelationshipExpiring: Base & { readonly days: number };
+  /** The same condition within fewer `days`: the second tier, critical; inhibits PartnerSecurityGdapRelationshipExpiring for the same relationship. */
+  readonly PartnerSecurityGdapRelationshipExpiringSoon: Base & { readonly days: number };
   readonly PartnerSecurityAlertResponseSlow: Base & { readonly thresholdHours: number };
-  /** `thresholdHours`: age of the partner's oldest open security alert (any severity); the response target is 24h. */
+  /** `thresholdHours`: age of a customer's oldest open security alert (any severity); the response target is 24h. */
   readonly PartnerSecurityAlertResponseTargetNear: Base & { readonly thresholdHours: number };
   /** `thresholdHours`: age of a customer's oldest open high-severity security alert. */
   readonly PartnerSecurityCustomerHighSeverityAlertOpen: Base & { readonly thresholdHours: number };
@@ -75,6 +77,7 @@ export const DEFAULT_CONFIG: RulesConfig = {
     PartnerSecurityCustomerTenantsWithoutMfaPolicyRose: { enabled: true, severity: "warning", for: "30m", tenants: 1, window: "1d" },
     PartnerSecurityCustomerMfaComplianceLow: { enabled: true, severity: "warning", for: "1h", threshold: 0.9 },
     PartnerSecurityGdapRelationshipExpiring: { enabled: true, severity: "warning", for: "1h", days: 30 },
+    PartnerSecurityGdapRelationshipExpiringSoon: { enabled: true, severity: "critical", for: "1h", days: 7 },
     PartnerSecurityAlertResponseSlow: { enabled: true, severity: "warning", for: "1h", thresholdHours: 24 },
     PartnerSecurityAlertResponseTargetNear: { enabled: true, severity: "warning", for: "15m", thresholdHours: 18 },
     PartnerSecurityCustomerHighSeverityAlertOpen: { enabled: true, severity: "warning", for: "15m", thresholdHours: 4 },

@@ -74,8 +74,33 @@ function customerNameAnnotation(): Text {
   return [queryLabel(CUSTOMER_INFO_QUERY, CUSTOMER_INFO_ARGS, "customer_name")];
 }
 
-/** The time left of a GDAP relationship, from the alert's value (seconds to its end). */
-const TIME_LEFT = "{{ if ge $value 0.0 }}ends in {{ $value | humanizeDuration }}{{ else }}has passed its end date{{ end }}";
+/** `vector(<expr with %f for the alert's value>)` queried, the result humanized as a duration: templates have no arithmetic. */
+function valueDuration(expr: string): string {
+  return `{{ with printf "vector(${expr})" $value | query }}{{ . | first | value | humanizeDuration }}{{ end }}`;
+}
+
+/** The time left of a GDAP relationship, from the alert's value (seconds to its end; negative past it, while Graph reports it active or expiring). */
+const TIME_LEFT = `{{ if ge $value 0.0 }}ends in {{ $value | humanizeDuration }}{{ else }}has passed its end date (${valueDuration("0 - (%f)")} ago){{ end }}`;
+
+/** The GDAP statuses of a relationship that has ended (partner_security_gdap_relationships' `status`; `expiring` still has its end-timestamp series). */
+export const GDAP_ENDED_STATUSES = "expired|terminationRequested|terminating|terminated";
+
+/** Microsoft's response target for partner security alerts. */
+const RESPONSE_TARGET_HOURS = 24;
+
+/** The severity (Graph's) of the customer's oldest open security alert, between `before` and `after`; nothing where the query finds none. */
+function oldestAlertSeverity(before = "", after = ""): string {
+  return queryLabel(
+    `bottomk(1, partner_security_customer_alerts_oldest_active_detected_timestamp_seconds{${TARGET_MATCHERS},customer_tenant_id=%q})`,
+    CUSTOMER_INFO_ARGS,
+    "severity",
+    before,
+    after,
+  );
+}
+
+/** "the 24h response target is near (5h 40m 0s left)" or, past it, "... was missed by 3d 0h 0m 0s", from the alert's value (an age in seconds). */
+const RESPONSE_TARGET = `{{ if lt $value ${RESPONSE_TARGET_HOURS * 3600}.0 }}the ${RESPONSE_TARGET_HOURS}h response target is near (${valueDuration(`${RESPONSE_TARGET_HOURS * 3600} - %f`)} left){{ else }}the ${RESPONSE_TARGET_HOURS}h response target was missed by ${valueDuration(`%f - ${RESPONSE_TARGET_HOURS * 3600}`)}{{ end }}`;
 
 /** "3 high-severity security alerts open", counted by partner_security_customer_alerts_active for the alert's customer. */
 const HIGH_ALERTS_OPEN = `{{ with printf "partner_security_customer_alerts_active{${TARGET_MATCHERS},customer_tenant_id=%q,severity=%q}"${CUSTOMER_INFO_ARGS.map((arg) => ` ${arg}`).join("")} "high" | query }}{{ $open := . | first | value }}{{ $open | printf "%.0f" }} high-severity security alert{{ if ne $open 1.0 }}s{{ end }} open{{ else }}high-severity security alerts open{{ end }}`;
@@ -95,7 +120,7 @@ const TENANTS_COMPLIANT = "partner:partner_security_customer_tenants_mfa_complia
 const TENANTS_WITHOUT_POLICY = "partner:partner_security_customer_insight_tenants_without_mfa_policy:max";
 const RESPONSE_TIME = "partner:partner_security_alert_average_response_time_seconds:max";
 const GDAP_END = "partner_relationship:partner_security_gdap_relationship_not_auto_extended_end_timestamp_seconds:max";
-const OLDEST_OPEN_ALERT = "partner:partner_security_alerts_oldest_active_detected_timestamp_seconds:min";
+const CUSTOMER_OLDEST_ALERT = "partner_customer:partner_security_customer_alerts_oldest_active_detected_timestamp_seconds:min";
 const CUSTOMER_OLDEST_HIGH_ALERT = "partner_customer:partner_security_customer_high_alerts_oldest_active_detected_timestamp_seconds:min";
 const ENDPOINT_AVAILABLE = "partner_endpoint:partner_security_exporter_endpoint_available:max";
 const VALIDATION_WARNINGS = "partner:partner_security_exporter_validation_warnings:max";
@@ -239,27 +264,36 @@ const alertResponse: RuleGroup = {
   ],
 };
 
+/** The GDAP alert of one tier: the same condition, `days` its own. */
+function gdapExpiring(alert: "PartnerSecurityGdapRelationshipExpiring" | "PartnerSecurityGdapRelationshipExpiringSoon", tier: string): AlertingRule {
+  return {
+    alert,
+    // The value is the time left; negative once the end has passed while Graph still says active or expiring.
+    expr: t`${bridged(GDAP_END)} - time() < ${setting("days")} * 86400`,
+    summary: t`${CUSTOMER_VAR}GDAP relationship with customer ${CUSTOMER} ${TIME_LEFT}{{ if ge $value 0.0 }} and does not auto-extend{{ else }}: the partner's admin access is being removed{{ end }}`,
+    description: t`${CUSTOMER_VAR}The GDAP relationship {{ $labels.relationship_id }} with customer ${CUSTOMER}${PARTNER} ${TIME_LEFT} and does not auto-extend (its autoExtendDuration is zero or not reported); the alert fires from ${setting("days")} days before the end (Microsoft notifies at 30, 7 and 1 days)${tier}. {{ if ge $value 0.0 }}An expired GDAP relationship cannot be restored: the partner loses its delegated admin access to this customer until the customer approves a new relationship. Extend it in Partner Center, on the customer's admin relationships: turn on auto-extend (180 days at each end), which a relationship with the Global Administrator role cannot have (remove that role while the relationship is active, or have the customer approve a new relationship before this one ends).{{ else }}Past its end date it can no longer be extended: Microsoft is removing the partner's access (status expiring), and only a new relationship that the customer approves gives it back.{{ end }} Once the customer has approved a replacement relationship, silence this alert by relationship_id={{ $labels.relationship_id }} until the old one has expired: it keeps firing until then. The alert resolves when Graph reports the relationship expired or terminated, when auto-extend is turned on, or when the exporter can no longer read relationships (a 403 or 404 of delegatedAdminRelationships): a resolved notification without an extension means it has ended (partner_security_gdap_relationships{status=~"${GDAP_ENDED_STATUSES}"}).`,
+    annotations: { customer_name: customerNameAnnotation() },
+  };
+}
+
 const gdap: RuleGroup = {
   name: "partner-security-gdap",
   rules: [
     {
       record: GDAP_END,
-      usedBy: ["PartnerSecurityGdapRelationshipExpiring"],
-      // The exporter exports active relationships only. One that auto-extends (auto_extend="true": a
-      // duration above 0) never expires; "false" (PT0S) and "unknown" (Graph sent null or an
-      // unreadable duration; its default is PT0S) are taken to end: an expiry is not undone, a
-      // needless reminder is. auto_extend is dropped: a flip between "false" and "unknown" must
-      // neither reset nor duplicate the alert, and a flip to "true" ends the series (the alert resolves).
+      usedBy: ["PartnerSecurityGdapRelationshipExpiring", "PartnerSecurityGdapRelationshipExpiringSoon"],
+      // The exporter exports relationships whose status is active or expiring (past the end date,
+      // access being removed) until Graph reports them expired. One that auto-extends
+      // (auto_extend="true": a duration above 0) never expires; "false" (PT0S) and "unknown" (Graph
+      // sent null or an unreadable duration; its default is PT0S) are taken to end: an expiry is
+      // not undone, a needless reminder is. auto_extend is dropped: a flip between "false" and
+      // "unknown" must neither reset nor duplicate the alert, and a flip to "true" ends the series
+      // (the alert resolves).
       expr: partnerLevel(sel("partner_security_gdap_relationship_end_timestamp_seconds", 'auto_extend!="true"'), { without: `${POD_LABELS}, auto_extend` }),
     },
-    {
-      alert: "PartnerSecurityGdapRelationshipExpiring",
-      // The value is the time left; negative once the end has passed while Graph still says active.
-      expr: t`${bridged(GDAP_END)} - time() < ${setting("days")} * 86400`,
-      summary: t`${CUSTOMER_VAR}GDAP relationship with customer ${CUSTOMER} ${TIME_LEFT} and does not auto-extend`,
-      description: t`${CUSTOMER_VAR}The active GDAP relationship {{ $labels.relationship_id }} with customer ${CUSTOMER}${PARTNER} ${TIME_LEFT} and does not auto-extend (its autoExtendDuration is zero or not reported); the alert fires from ${setting("days")} days before the end (Microsoft notifies at 30, 7 and 1 days). An expired GDAP relationship cannot be restored: the partner loses its delegated admin access to this customer until the customer approves a new relationship. Extend it in Partner Center, on the customer's admin relationships: turn on auto-extend (180 days at each end), which a relationship with the Global Administrator role cannot have (remove that role while the relationship is active, or have the customer approve a new relationship before this one ends). Once the relationship is no longer active its series disappear and this alert resolves: a resolved notification without an extension means it has expired (partner_security_gdap_relationships{status=~"expiring|expired"}).`,
-      annotations: { customer_name: customerNameAnnotation() },
-    },
+    // Two tiers of one condition; Alertmanager inhibits the first by the second for the same relationship.
+    gdapExpiring("PartnerSecurityGdapRelationshipExpiring", "; PartnerSecurityGdapRelationshipExpiringSoon takes over in the last days"),
+    gdapExpiring("PartnerSecurityGdapRelationshipExpiringSoon", "; this is the last tier, after PartnerSecurityGdapRelationshipExpiring"),
   ],
 };
 
@@ -267,10 +301,12 @@ const openAlerts: RuleGroup = {
   name: "partner-security-open-alerts",
   rules: [
     {
-      record: OLDEST_OPEN_ALERT,
+      record: CUSTOMER_OLDEST_ALERT,
       usedBy: ["PartnerSecurityAlertResponseTargetNear"],
-      // The oldest open alert of any severity (test alerts are not counted by the exporter).
-      expr: partnerLevel(sel("partner_security_alerts_oldest_active_detected_timestamp_seconds"), { aggregate: "min", without: `${POD_LABELS}, severity` }),
+      // Per customer, the oldest open alert of any severity (test alerts are not counted by the
+      // exporter). Graph's `severity` is dropped (min over severities): the alert's own severity
+      // label would overwrite it, and a label that changes with the oldest alert would reset it.
+      expr: partnerLevel(sel("partner_security_customer_alerts_oldest_active_detected_timestamp_seconds"), { aggregate: "min", without: `${POD_LABELS}, severity` }),
     },
     {
       record: CUSTOMER_OLDEST_HIGH_ALERT,
@@ -280,15 +316,16 @@ const openAlerts: RuleGroup = {
     },
     {
       alert: "PartnerSecurityAlertResponseTargetNear",
-      expr: t`time() - ${bridged(OLDEST_OPEN_ALERT)} > ${setting("thresholdHours")} * 3600`,
-      summary: t`The oldest open partner security alert was detected {{ $value | humanizeDuration }} ago; the response target is 24h`,
-      description: t`The oldest partner security alert${PARTNER} that is still open (status active or investigating; any severity; test alerts left out) was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h. Microsoft requires CSP partners to "respond to security alerts within 24 hours or less" (a mandatory partner security requirement from 2025-10-01; the requirement securityAlertsPromptlyResolved reports the 30-day average). Which event ends a response is not documented, so the exporter counts an alert as open until it is resolved. Triage the open alerts in Partner Center, oldest first, and resolve those that are handled. The alert ends when no open alert is older than ${setting("thresholdHours")}h; PartnerSecurityCustomerHighSeverityAlertOpen names the customers with old high-severity alerts.`,
+      expr: t`time() - ${bridged(CUSTOMER_OLDEST_ALERT)} > ${setting("thresholdHours")} * 3600`,
+      summary: t`${CUSTOMER_VAR}Customer ${CUSTOMER} has had a security alert${oldestAlertSeverity(" (severity ", ")")} open for {{ $value | humanizeDuration }}: ${RESPONSE_TARGET}`,
+      description: t`${CUSTOMER_VAR}The oldest open security alert of customer ${CUSTOMER}${PARTNER}${oldestAlertSeverity(" (severity ", ")")} was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h: ${RESPONSE_TARGET} (status active or investigating; test alerts left out). Microsoft requires CSP partners to "respond to security alerts within 24 hours or less" (a mandatory partner security requirement from 2025-10-01; the requirement securityAlertsPromptlyResolved reports the 30-day average). Which event ends a response is not documented, so the exporter counts an alert as open until it is resolved. Triage the customer's open alerts in Partner Center, oldest first, and resolve those that are handled. The alert ends when none of the customer's open alerts is older than ${setting("thresholdHours")}h; every customer alerts on its own, so one customer's old alert hides no other customer's.`,
+      annotations: { customer_name: customerNameAnnotation(), oldest_alert_severity: [oldestAlertSeverity()] },
     },
     {
       alert: "PartnerSecurityCustomerHighSeverityAlertOpen",
       expr: t`time() - ${bridged(CUSTOMER_OLDEST_HIGH_ALERT)} > ${setting("thresholdHours")} * 3600`,
       summary: t`${CUSTOMER_VAR}Customer ${CUSTOMER} has ${HIGH_ALERTS_OPEN}, the oldest for {{ $value | humanizeDuration }}`,
-      description: t`${CUSTOMER_VAR}Customer ${CUSTOMER}${PARTNER} has ${HIGH_ALERTS_OPEN} (status active or investigating; test alerts left out); the oldest was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h. Microsoft requires CSP partners to respond to security alerts within 24 hours (requirement securityAlertsPromptlyResolved). Triage the customer's high-severity alerts in Partner Center and resolve each one there once handled: an alert under investigation still counts as open, since which event ends a response is not documented. The alert ends when none of the customer's open high-severity alerts is older than ${setting("thresholdHours")}h; PartnerSecurityAlertResponseTargetNear watches the partner's oldest open alert of any severity.`,
+      description: t`${CUSTOMER_VAR}Customer ${CUSTOMER}${PARTNER} has ${HIGH_ALERTS_OPEN} (status active or investigating; test alerts left out); the oldest was detected {{ $value | humanizeDuration }} ago, more than ${setting("thresholdHours")}h. Microsoft requires CSP partners to respond to security alerts within 24 hours (requirement securityAlertsPromptlyResolved). Triage the customer's high-severity alerts in Partner Center and resolve each one there once handled: an alert under investigation still counts as open, since which event ends a response is not documented. The alert ends when none of the customer's open high-severity alerts is older than ${setting("thresholdHours")}h; PartnerSecurityAlertResponseTargetNear watches each customer's oldest open alert of any severity.`,
       annotations: { customer_name: customerNameAnnotation() },
     },
   ],
@@ -372,7 +409,7 @@ absent(${sel("up")})`,
       alert: "PartnerSecurityExporterEndpointUnavailable",
       expr: t`${bridged(ENDPOINT_AVAILABLE)} == 0`,
       summary: t`Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }} is unavailable`,
-      description: t`The Microsoft Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER} is unavailable, so its metrics are missing; the other endpoints are still exported. history, requirements and customerInsights count as unavailable when Graph answers 404 (a known Graph issue for /history and /requirements on some CSP tenants); the optional endpoints (delegatedAdminCustomers, delegatedAdminRelationships, contracts, securityAlerts) after any failure, a 403 meaning that the app registration lacks their application permission (the exporter's log line names it). After a 403 or 404 of securityAlerts or delegatedAdminRelationships, PartnerSecurityAlertResponseTargetNear, PartnerSecurityCustomerHighSeverityAlertOpen and PartnerSecurityGdapRelationshipExpiring cannot fire (after another failure the exporter keeps their last good data); without delegatedAdminCustomers or contracts, alerts name customers by tenant id.`,
+      description: t`The Microsoft Graph endpoint {{ or $labels.exported_endpoint $labels.endpoint }}${PARTNER} is unavailable, so its metrics are missing; the other endpoints are still exported. history, requirements and customerInsights count as unavailable when Graph answers 404 (a known Graph issue for /history and /requirements on some CSP tenants); the optional endpoints (delegatedAdminCustomers, delegatedAdminRelationships, contracts, securityAlerts) after any failure, a 403 meaning that the app registration lacks their application permission (the exporter's log line names it). After a 403 or 404 of securityAlerts or delegatedAdminRelationships, PartnerSecurityAlertResponseTargetNear, PartnerSecurityCustomerHighSeverityAlertOpen and PartnerSecurityGdapRelationshipExpiring(Soon) cannot fire (after another failure the exporter keeps their last good data); without delegatedAdminCustomers or contracts, alerts name customers by tenant id.`,
     },
     { record: VALIDATION_WARNINGS, usedBy: ["PartnerSecurityExporterValidationWarnings"], expr: partnerLevel(sel("partner_security_exporter_validation_warnings")) },
     {

@@ -120,14 +120,23 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
       { alertname: "PartnerSecurityExporterDown", severity: "critical", ...exporterLabels("down"), instance: "10.0.0.1:9717", pod: "pse-0", endpoint: "http", container: "exporter" },
       { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityExporterValidationWarnings", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1" },
+      { alertname: "PartnerSecurityCustomerHighSeverityAlertOpen", severity: "warning", ...exporterLabels("down"), partner_tenant_id: "p1", customer_tenant_id: "t1" },
       // absent() keeps the selector's matchers: the chart's default names job, namespace and service.
       { alertname: "PartnerSecurityExporterAbsent", severity: "critical", ...exporterLabels("absent") },
       { alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", severity: "warning", ...exporterLabels("absent"), partner_tenant_id: "p1", customer_tenant_id: "t1" },
       { alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityRequirementNoncompliant", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1", requirement_id: "r1", requirement_type: "mfaEnforcedForAdmins" },
+      // End dates and detection times stay right on the last good data: failing refreshes silence neither.
+      { alertname: "PartnerSecurityGdapRelationshipExpiring", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1", customer_tenant_id: "t1", relationship_id: "g1" },
+      { alertname: "PartnerSecurityAlertResponseTargetNear", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1", customer_tenant_id: "t1" },
+      { alertname: "PartnerSecurityAlertResponseSlow", severity: "warning", ...exporterLabels("failing"), partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityExporterAccessDenied", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1", reason: "forbidden" },
       { alertname: "PartnerSecurityExporterRefreshFailing", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityExporterDataStale", severity: "warning", ...exporterLabels("denied"), partner_tenant_id: "p1" },
+      // The 7-day GDAP tier silences the 30-day one of the same relationship only.
+      { alertname: "PartnerSecurityGdapRelationshipExpiringSoon", severity: "critical", ...exporterLabels("gdap"), partner_tenant_id: "p1", customer_tenant_id: "t1", relationship_id: "g1" },
+      { alertname: "PartnerSecurityGdapRelationshipExpiring", severity: "warning", ...exporterLabels("gdap"), partner_tenant_id: "p1", customer_tenant_id: "t1", relationship_id: "g1" },
+      { alertname: "PartnerSecurityGdapRelationshipExpiring", severity: "warning", ...exporterLabels("gdap"), partner_tenant_id: "p1", customer_tenant_id: "t1", relationship_id: "g2" },
       // Validation warnings silence nothing: the data is current, only part of it was left out.
       { alertname: "PartnerSecurityExporterValidationWarnings", severity: "warning", ...exporterLabels("changed"), partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityScoreLow", severity: "warning", ...exporterLabels("changed"), partner_tenant_id: "p1" },
@@ -152,6 +161,9 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
       { alertname: "PartnerSecurityScoreLow", namespace: "down", partner_tenant_id: "p1" },
       { alertname: "PartnerSecurityExporterDataStale", namespace: "denied" },
       { alertname: "PartnerSecurityScoreLow", namespace: "clustered", cluster: "a" },
+      { alertname: "PartnerSecurityAlertResponseSlow", namespace: "failing" },
+      { alertname: "PartnerSecurityCustomerHighSeverityAlertOpen", namespace: "down" },
+      { alertname: "PartnerSecurityGdapRelationshipExpiring", namespace: "gdap", relationship_id: "g1" },
     ];
     const states = await eventually("the inhibitions applied", async () => {
       const got = await am.alerts();
@@ -165,6 +177,12 @@ describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.ex
     expect(state({ alertname: "PartnerSecurityCustomerTenantLostMfaPolicy", namespace: "absent" })?.state).toBe("suppressed");
     expect(state({ alertname: "PartnerSecurityRequirementNoncompliant", namespace: "failing" })?.state).toBe("suppressed");
     expect(state({ alertname: "PartnerSecurityExporterRefreshFailing", namespace: "denied" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityAlertResponseSlow", namespace: "failing" })?.state).toBe("suppressed");
+    for (const alertname of ["PartnerSecurityGdapRelationshipExpiring", "PartnerSecurityAlertResponseTargetNear"]) expect(state({ alertname, namespace: "failing" })?.state, alertname).toBe("active");
+    expect(state({ alertname: "PartnerSecurityCustomerHighSeverityAlertOpen", namespace: "down" })?.state).toBe("suppressed");
+    expect(state({ alertname: "PartnerSecurityGdapRelationshipExpiring", namespace: "gdap", relationship_id: "g1" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityGdapRelationshipExpiringSoon" })] });
+    expect(state({ alertname: "PartnerSecurityGdapRelationshipExpiring", namespace: "gdap", relationship_id: "g2" })?.state).toBe("active");
+    expect(state({ alertname: "PartnerSecurityGdapRelationshipExpiringSoon", namespace: "gdap" })?.state).toBe("active");
     // One expired secret: AccessDenied, not also DataStale.
     expect(state({ alertname: "PartnerSecurityExporterDataStale", namespace: "denied" })).toMatchObject({ state: "suppressed", inhibitedBy: [fingerprint({ alertname: "PartnerSecurityExporterAccessDenied" })] });
     expect(state({ alertname: "PartnerSecurityExporterValidationWarnings", namespace: "down" })?.state).toBe("suppressed");

@@ -67,6 +67,8 @@ describe.skipIf(!hasTool("helm"))("the chart's PrometheusRule", () => {
       "--set",
       "prometheusRule.alerts.PartnerSecurityGdapRelationshipExpiring.days=7,prometheusRule.alerts.PartnerSecurityCustomerHighSeverityAlertOpen.thresholdHours=2.5",
       "--set",
+      "prometheusRule.alerts.PartnerSecurityGdapRelationshipExpiringSoon.days=3,prometheusRule.alerts.PartnerSecurityAlertResponseTargetNear.thresholdHours=12",
+      "--set",
       "prometheusRule.alertLabels.team=security,prometheusRule.runbookBaseUrl=https://example.com/pse/docs/alerts.md",
     ]);
     const result = promtoolCheck(rule.spec);
@@ -81,6 +83,8 @@ describe.skipIf(!hasTool("helm"))("the chart's PrometheusRule", () => {
     expect(gdap?.expr).toMatch(/\[30m\]\) - time\(\) < 7 \* 86400$/);
     expect(gdap?.annotations?.description).toContain("the alert fires from 7 days before the end");
     expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityCustomerHighSeverityAlertOpen")?.expr).toMatch(/\[30m\]\) > 2\.5 \* 3600$/);
+    expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityGdapRelationshipExpiringSoon")?.expr).toMatch(/\[30m\]\) - time\(\) < 3 \* 86400$/);
+    expect(alertsOf(rule.spec).find((alert) => alert.alert === "PartnerSecurityAlertResponseTargetNear")?.expr).toMatch(/\[30m\]\) > 12 \* 3600$/);
   });
 
   it("looks customer names up in the release's own series: the annotation queries carry its job, namespace and Service", () => {

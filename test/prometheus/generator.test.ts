@@ -32,6 +32,14 @@ describe("the rule generator (prometheus/src/)", () => {
     expect(recordsOf(file).map((rule) => rule.record)).toContain("partner_customer:partner_security_customer_mfa_coverage:ratio");
   });
 
+  it("keeps the GDAP recording rule while either tier is enabled", () => {
+    const record = "partner_relationship:partner_security_gdap_relationship_not_auto_extended_end_timestamp_seconds:max";
+    expect(recordsOf(rules({ alerts: { PartnerSecurityGdapRelationshipExpiring: { enabled: false } } })).map((rule) => rule.record)).toContain(record);
+    const neither = rules({ alerts: { PartnerSecurityGdapRelationshipExpiring: { enabled: false }, PartnerSecurityGdapRelationshipExpiringSoon: { enabled: false } } });
+    expect(recordsOf(neither).map((rule) => rule.record)).not.toContain(record);
+    expect(neither.groups.map((group) => group.name)).not.toContain("partner-security-gdap");
+  });
+
   it("leaves out a group whose alerts are all disabled", () => {
     const file = rules({ alerts: { PartnerSecurityAlertResponseSlow: { enabled: false } } });
     expect(file.groups.map((group) => group.name)).not.toContain("partner-security-alert-response");
@@ -51,6 +59,8 @@ describe("the rule generator (prometheus/src/)", () => {
         PartnerSecurityCustomerTenantLostMfaPolicy: { window: "3d" },
         PartnerSecurityExporterRefreshFailing: { failures: 3 },
         PartnerSecurityGdapRelationshipExpiring: { days: 7 },
+        PartnerSecurityGdapRelationshipExpiringSoon: { days: 2, severity: "warning" },
+        PartnerSecurityAlertResponseTargetNear: { thresholdHours: 12 },
         PartnerSecurityCustomerHighSeverityAlertOpen: { thresholdHours: 1.5 },
       },
     });
@@ -62,6 +72,13 @@ describe("the rule generator (prometheus/src/)", () => {
     const gdap = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityGdapRelationshipExpiring");
     expect(gdap?.expr).toMatch(/\[20m\]\) - time\(\) < 7 \* 86400$/);
     expect(gdap?.annotations?.description).toContain("the alert fires from 7 days before the end");
+    const soon = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityGdapRelationshipExpiringSoon");
+    expect(soon).toMatchObject({ labels: { severity: "warning" } });
+    expect(soon?.expr).toMatch(/\[20m\]\) - time\(\) < 2 \* 86400$/);
+    expect(soon?.annotations?.description).toContain("the alert fires from 2 days before the end");
+    const near = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityAlertResponseTargetNear");
+    expect(near?.expr).toMatch(/\[20m\]\) > 12 \* 3600$/);
+    expect(near?.annotations?.description).toContain("more than 12h");
     const high = alertsOf(file).find((rule) => rule.alert === "PartnerSecurityCustomerHighSeverityAlertOpen");
     expect(high?.expr).toMatch(/\[20m\]\) > 1\.5 \* 3600$/);
     expect(high?.annotations?.description).toContain("more than 1.5h");

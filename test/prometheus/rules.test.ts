@@ -98,10 +98,12 @@ describe("prometheus/alerts.yml", () => {
   it("names the customer of every per-customer alert in summary and description, from partner_security_customer_info, never in a label", () => {
     const perCustomer = alerts.filter((alert) => /partner_(customer|relationship):/.test(alert.expr));
     expect(perCustomer.map((alert) => alert.alert).sort()).toEqual([
+      "PartnerSecurityAlertResponseTargetNear",
       "PartnerSecurityCustomerHighSeverityAlertOpen",
       "PartnerSecurityCustomerMfaCoverageDropped",
       "PartnerSecurityCustomerTenantLostMfaPolicy",
       "PartnerSecurityGdapRelationshipExpiring",
+      "PartnerSecurityGdapRelationshipExpiringSoon",
     ]);
     for (const rule of perCustomer) {
       for (const key of ["summary", "description"]) {
@@ -140,6 +142,33 @@ describe("prometheus/alerts.yml", () => {
     expect(record?.expr).toMatch(/^max without \(instance, pod, container, endpoint, auto_extend\) \(/);
     expect(record?.expr).toContain('partner_security_gdap_relationship_end_timestamp_seconds{job="partner-security-exporter",auto_extend!="true"}');
     expect(record?.expr).not.toContain("unless");
+  });
+
+  it("PartnerSecurityGdapRelationshipExpiring(Soon): both tiers read the one recorded series; a negative time left says the end date has passed, how long ago, with no negative duration", () => {
+    const tiers = alerts.filter((alert) => alert.alert.startsWith("PartnerSecurityGdapRelationshipExpiring"));
+    expect(tiers.map((alert) => alert.alert)).toEqual(["PartnerSecurityGdapRelationshipExpiring", "PartnerSecurityGdapRelationshipExpiringSoon"]);
+    expect(tiers.map((alert) => alert.labels?.severity)).toEqual(["warning", "critical"]);
+    for (const rule of tiers) {
+      expect(rule.expr).toContain("partner_relationship:partner_security_gdap_relationship_not_auto_extended_end_timestamp_seconds:max{");
+      for (const key of ["summary", "description"]) {
+        const text = rule.annotations?.[key] ?? "";
+        expect(text, `${rule.alert} ${key}`).toContain('{{ if ge $value 0.0 }}ends in {{ $value | humanizeDuration }}{{ else }}has passed its end date ({{ with printf "vector(0 - (%f))" $value | query }}');
+      }
+      expect(rule.annotations?.description).toContain('partner_security_gdap_relationships{status=~"expired|terminationRequested|terminating|terminated"}');
+      expect(rule.annotations?.description).toContain("silence this alert by relationship_id=");
+    }
+  });
+
+  it("PartnerSecurityAlertResponseTargetNear: per customer, from the oldest open alert over every severity, Graph's severity only in an annotation", () => {
+    const record = recordsOf(file).find((rule) => rule.record === "partner_customer:partner_security_customer_alerts_oldest_active_detected_timestamp_seconds:min");
+    expect(record?.expr).toMatch(/^min without \(instance, pod, container, endpoint, severity\) \(\n {2}partner_security_customer_alerts_oldest_active_detected_timestamp_seconds\{job="partner-security-exporter"\}\n/);
+    // The partner-level series (still exported, for the dashboards) is read by no rule.
+    expect(file.groups.flatMap((group) => group.rules).some((rule) => rule.expr.includes("partner_security_alerts_oldest_active"))).toBe(false);
+    const near = alerts.find((alert) => alert.alert === "PartnerSecurityAlertResponseTargetNear");
+    expect(near?.expr).toBe('time() - last_over_time(partner_customer:partner_security_customer_alerts_oldest_active_detected_timestamp_seconds:min{job="partner-security-exporter"}[10m]) > 18 * 3600');
+    expect(near?.annotations?.oldest_alert_severity).toContain('label "severity"');
+    expect(near?.annotations?.summary).toContain("{{ if lt $value 86400.0 }}the 24h response target is near");
+    expect(near?.annotations?.summary).toContain("{{ else }}the 24h response target was missed by");
   });
 });
 
@@ -186,9 +215,14 @@ describe("the example configurations", () => {
   /** The alerts `source` silences, over every inhibit rule. */
   const silencedBy = (source: string) => am.inhibit_rules.filter((rule) => selected(rule.source_matchers).includes(source)).flatMap((rule) => selected(rule.target_matchers));
 
-  it("lets the exporter's Down, Absent, RefreshFailing, AccessDenied and DataStale silence every posture alert, on labels the alerts carry", () => {
+  /** Alerts on end dates and detection times, which stay valid on the last good data: only the exporter gone silences them. */
+  const TIME_BASED = /^PartnerSecurity(Gdap.+|AlertResponseTargetNear|CustomerHighSeverityAlertOpen)$/;
+  /** The equal labels of every inhibit rule but the GDAP tiers'. */
+  const EXPORTER_EQUAL = ["cluster", "namespace", "job", "service"];
+
+  it("lets the exporter's Down and Absent silence every posture alert, on labels the alerts carry", () => {
     const posture = ALERT_NAMES.filter((name) => !EXPORTER_ALERTS.test(name));
-    for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent", "PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterAccessDenied", "PartnerSecurityExporterDataStale"]) {
+    for (const source of ["PartnerSecurityExporterDown", "PartnerSecurityExporterAbsent"]) {
       const silenced = silencedBy(source);
       expect(silenced, source).toEqual(expect.arrayContaining(posture));
       expect(silenced, source).not.toContain(source);
@@ -196,8 +230,32 @@ describe("the example configurations", () => {
     for (const rule of am.inhibit_rules) {
       expect(selected(rule.source_matchers).length).toBeGreaterThan(0);
       expect(selected(rule.target_matchers).length).toBeGreaterThan(0);
-      expect(rule.equal).toEqual(["cluster", "namespace", "job", "service"]);
+      expect(rule.equal.slice(0, EXPORTER_EQUAL.length)).toEqual(EXPORTER_EQUAL);
     }
+  });
+
+  it("lets RefreshFailing, AccessDenied and DataStale silence the posture alerts on Graph's levels, but not the GDAP and alert-age alerts, which stay valid on the last good data", () => {
+    const posture = ALERT_NAMES.filter((name) => !EXPORTER_ALERTS.test(name));
+    const levels = posture.filter((name) => !TIME_BASED.test(name));
+    expect(posture.filter((name) => TIME_BASED.test(name)).sort()).toEqual([
+      "PartnerSecurityAlertResponseTargetNear",
+      "PartnerSecurityCustomerHighSeverityAlertOpen",
+      "PartnerSecurityGdapRelationshipExpiring",
+      "PartnerSecurityGdapRelationshipExpiringSoon",
+    ]);
+    expect(levels).toContain("PartnerSecurityAlertResponseSlow");
+    for (const source of ["PartnerSecurityExporterRefreshFailing", "PartnerSecurityExporterAccessDenied", "PartnerSecurityExporterDataStale"]) {
+      const silenced = silencedBy(source);
+      expect(silenced, source).toEqual(expect.arrayContaining(levels));
+      for (const name of posture.filter((alert) => TIME_BASED.test(alert))) expect(silenced, `${source} silences ${name}`).not.toContain(name);
+    }
+  });
+
+  it("lets the 7-day GDAP tier silence the 30-day one for the same relationship only, and nothing else", () => {
+    expect(silencedBy("PartnerSecurityGdapRelationshipExpiringSoon")).toEqual(["PartnerSecurityGdapRelationshipExpiring"]);
+    const rule = am.inhibit_rules.find((inhibit) => selected(inhibit.source_matchers).includes("PartnerSecurityGdapRelationshipExpiringSoon"));
+    expect(rule?.equal).toEqual([...EXPORTER_EQUAL, "partner_tenant_id", "customer_tenant_id", "relationship_id"]);
+    for (const other of am.inhibit_rules.filter((inhibit) => inhibit !== rule)) expect(other.equal).toEqual(EXPORTER_EQUAL);
   });
 
   it("lets AccessDenied silence RefreshFailing and DataStale: one expired secret, one warning", () => {
