@@ -179,13 +179,20 @@ export function score(options: DatasetOptions, requirementList: Json[]): Json {
   };
 }
 
-/** One entry a day for 30 days, the newest matching the current score. */
+/** Days of score history the simulator keeps: about six months, as a partner enrolled for a while has. */
+export const HISTORY_DAYS = 180;
+
+/**
+ * One entry a day for HISTORY_DAYS days, the newest matching the current score. Served in no
+ * particular order (Graph documents none): a deterministic shuffle of the days.
+ */
 export function history(options: DatasetOptions, current: Json, requirementList: Json[]): Json[] {
   const day = 86_400_000;
   const today = Math.floor(options.now / day) * day;
   const compliantNow = requirementList.filter((item) => item.complianceStatus === "compliant").length;
-  return Array.from({ length: 30 }, (_, age) => {
-    const drift = age === 0 ? 0 : Math.round((seededFraction(options.seed, 400, age) - 0.5) * 20);
+  const entries = Array.from({ length: HISTORY_DAYS }, (_, age) => {
+    // A slow walk back in time: older scores stray further from today's, as a partner improves.
+    const drift = age === 0 ? 0 : Math.round((seededFraction(options.seed, 400, age) - 0.5) * 20 - age / 12);
     return {
       "@odata.type": `${NAMESPACE}securityScoreHistory`,
       id: guid(options.seed, 401, age),
@@ -195,4 +202,5 @@ export function history(options: DatasetOptions, current: Json, requirementList:
       totalRequirementsCount: requirementList.length,
     };
   });
+  return entries.map((entry, age) => ({ entry, key: seededFraction(options.seed, 402, age) })).sort((a, b) => a.key - b.key).map(({ entry }) => entry);
 }

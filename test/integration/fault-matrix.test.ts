@@ -386,10 +386,11 @@ const rows: Row[] = [
   {
     fault: "more pages than the configured page limit",
     expected: "stops with an error at the limit, last good snapshot kept",
-    simulator: { tenants: 40, pageSize: 5 },
+    // Pages of 20: the 180 history entries fit the limit in 9 pages.
+    simulator: { tenants: 160, pageSize: 20 },
     async run(ctx) {
       const pagesBefore = statuses(ctx, "customerInsights").length;
-      ctx.sim.setTenants(60);
+      ctx.sim.setTenants(240);
       // The first refresh read 8 pages; the limit of 9 pages stops the 12-page one.
       await expectFailedKeepingSnapshot(ctx, [], "customerInsights: more than 9 pages", "invalid_response");
       expect(statuses(ctx, "customerInsights").length - pagesBefore).toBe(9);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { HISTORY_DAYS } from "../../src/simulator/data.js";
 import { httpsOrigin } from "../../src/simulator/simulator.js";
 import type { Simulator, SimulatorOptions } from "../../src/simulator/simulator.js";
 import { startTestSimulator } from "../helpers.js";
@@ -80,15 +81,25 @@ describe("the Graph simulator", () => {
     expect(new Set(items.map((item) => item.tenantId)).size).toBe(10_000);
   });
 
-  it("makes the score the sum of the requirement scores, with 30 days of history", async () => {
+  it("makes the score the sum of the requirement scores, with six months of daily history in no order", async () => {
     const sim = await start();
     const score = ((await get(sim, SCORE)).body as { value: Record<string, number> }).value;
     const requirements = ((await get(sim, `${SCORE}/requirements`)).body as Page).value;
     expect(score.currentScore).toBe(requirements.reduce((sum, item) => sum + Number(item.score), 0));
     expect(score.maxScore).toBe(100);
-    const history = ((await get(sim, `${SCORE}/history`)).body as Page).value;
-    expect(history).toHaveLength(30);
-    expect(history[0]?.score).toBe(score.currentScore);
+    const history: Array<Record<string, unknown>> = [];
+    for (let next: string | undefined = `${SCORE}/history`; next; ) {
+      const page = (await get(sim, next)).body as Page;
+      history.push(...page.value);
+      next = page["@odata.nextLink"];
+    }
+    expect(history).toHaveLength(HISTORY_DAYS);
+    const days = history.map((entry) => Date.parse(String(entry.createdDateTime)));
+    expect(new Set(days).size).toBe(HISTORY_DAYS);
+    expect(days).not.toEqual([...days].sort((a, b) => b - a));
+    expect(Math.max(...days) - Math.min(...days)).toBe((HISTORY_DAYS - 1) * 86_400_000);
+    const newest = history.find((entry) => Date.parse(String(entry.createdDateTime)) === Math.max(...days));
+    expect(newest?.score).toBe(score.currentScore);
   });
 
   it("is deterministic for a seed and drifts slowly over time", async () => {
