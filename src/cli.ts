@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError, SETTINGS, describeConfig, loadConfig } from "./config.js";
 import type { Flags } from "./config.js";
+import { backfillHistory, parseLabels, parseUntil } from "./backfill/backfill.js";
 import { createLogger } from "./log.js";
 import { startExporter } from "./main.js";
 import { exporterEnvFor } from "./simulator/exporter-env.js";
@@ -72,6 +73,25 @@ async function run(command: Command): Promise<void> {
     exporter.reloadWebConfig();
   });
   onShutdown(() => exporter.close());
+}
+
+/** `backfill`: the score history as OpenMetrics, to a file or stdout; exit 1 when there is nothing to write. */
+async function backfill(command: Command): Promise<void> {
+  const options: { output: string; label: string[]; until?: string } = command.opts();
+  const config = loadConfig(flagsOf(command));
+  const labels = parseLabels(options.label);
+  const untilSeconds = parseUntil(options.until, Date.now());
+  const warn = (message: string): void => void process.stderr.write(`${NAME}: warning: ${message}\n`);
+  try {
+    const { text, entries } = await backfillHistory(config, { labels, untilSeconds }, warn);
+    if (options.output === "-") process.stdout.write(text);
+    else writeFileSync(options.output, text);
+    process.stderr.write(`${NAME}: wrote ${entries} history entries${options.output === "-" ? "" : ` to ${options.output}`}\n`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${NAME}: backfill failed: ${message.split("\n")[0] ?? message}\n`);
+    process.exit(1);
+  }
 }
 
 function intOption(name: string, min: number) {
@@ -182,6 +202,12 @@ function buildProgram(): Command {
       process.stdout.write(`configuration is valid: ${JSON.stringify(describeConfig(config))}\n`);
     },
   );
+
+  withSettings(program.command("backfill").description("write the score history as OpenMetrics for promtool tsdb create-blocks-from openmetrics (README: Backfill)"))
+    .requiredOption("--output <file>", "where to write; - for stdout")
+    .option("--label <name=value>", "label of every written series, e.g. job=partner-security-exporter (repeatable)", (value: string, all: string[]) => [...all, value], [])
+    .option("--until <date-time>", "write only entries before this time (default: now), so none overlaps live samples")
+    .action(async (_options: unknown, command: Command) => backfill(command));
 
   program
     .command("simulate")
