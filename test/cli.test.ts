@@ -46,7 +46,7 @@ describe("the command line", () => {
   it("documents every setting in --help", () => {
     const help = runCli(["--help"]);
     expect(help.status).toBe(0);
-    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "--customer-series", "PSE_CUSTOMER_SERIES", "--customer-names", "PSE_CUSTOMER_NAMES", "--gdap-relationships", "PSE_GDAP_RELATIONSHIPS", "--security-alerts", "PSE_SECURITY_ALERTS", "check-config", "simulate", "demo"]) {
+    for (const text of ["--listen-address", "PSE_LISTEN_ADDRESS", "--metrics-path", "--refresh-interval", "--max-staleness", "--graph-base-url", "--request-timeout", "--log-level", "PSE_LOG_FORMAT", "--customer-series", "PSE_CUSTOMER_SERIES", "--customer-names", "PSE_CUSTOMER_NAMES", "--gdap-relationships", "PSE_GDAP_RELATIONSHIPS", "--security-alerts", "PSE_SECURITY_ALERTS", "check-config", "backfill", "simulate", "demo"]) {
       expect(help.stdout).toContain(text);
     }
   });
