@@ -29,6 +29,8 @@ export function parseLabels(texts: readonly string[]): Array<[string, string]> {
     if (split < 0 || !LABEL_NAME.test(name) || name.startsWith("__")) throw new ConfigError("--label", `"${text}" is not name=value with a Prometheus label name`);
     if (name === "partner_tenant_id") throw new ConfigError("--label", "partner_tenant_id is written by the backfill itself, from the credential's tenant");
     if (labels.some(([seen]) => seen === name)) throw new ConfigError("--label", `${name} is given twice`);
+    // An empty value is no label at all in Prometheus: the series would not be the live one.
+    if (split === text.length - 1) throw new ConfigError("--label", `"${text}" has an empty value`);
     labels.push([name, text.slice(split + 1)]);
   }
   return labels;

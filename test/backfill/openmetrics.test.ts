@@ -34,6 +34,7 @@ describe("the backfill's own flags", () => {
     ["1job=x", "not name=value"],
     ["__name__=x", "not name=value"],
     ["partner_tenant_id=x", "written by the backfill itself"],
+    ["job=", "has an empty value"],
   ])("refuses --label %s naming the flag", (text, message) => {
     expect(() => parseLabels([text])).toThrow(ConfigError);
     expect(() => parseLabels([text])).toThrow(message);
