@@ -9,7 +9,8 @@ import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { committedDashboards, panelsOf } from "../grafana/dashboard-model.js";
 import { escapeValue, substitute } from "../grafana/grafana-variables.js";
-import { eventually, freePort, hasTool, startTestSimulator } from "../helpers.js";
+import { hasTool, startTestSimulator } from "../helpers.js";
+import { startServer } from "../e2e/prometheus-harness.js";
 
 // The backfill end to end with the real tools: the built CLI against the simulator, promtool
 // turning its output into blocks, and a real Prometheus started on those blocks answering the
@@ -110,32 +111,14 @@ interface BackfilledPrometheus {
  * Retention covers the whole history: with the default 15 days Prometheus would delete the older
  * backfilled blocks as soon as it opens them.
  */
-async function startPrometheusOn(dataDir: string, configDir: string): Promise<BackfilledPrometheus> {
-  const configFile = join(configDir, "prometheus.yml");
-  writeFileSync(configFile, "global:\n  scrape_interval: 1m\nscrape_configs: []\n");
-  const port = await freePort();
-  const child = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${dataDir}`, "--storage.tsdb.retention.time=3650d", `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  };
-  try {
-    await eventually("prometheus ready", async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr}`);
-      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
-    }, 20_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+async function startPrometheusOn(dataDir: string): Promise<BackfilledPrometheus> {
+  const server = await startServer(
+    "prometheus",
+    (dir, port) => [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${dataDir}`, "--storage.tsdb.retention.time=3650d", `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    (dir) => writeFileSync(join(dir, "prometheus.yml"), "global:\n  scrape_interval: 1m\nscrape_configs: []\n"),
+    "/-/ready",
+  );
+  const { url } = server;
   return {
     url,
     async queryRange(expr, start, end, step) {
@@ -144,7 +127,7 @@ async function startPrometheusOn(dataDir: string, configDir: string): Promise<Ba
       if (body.status !== "success" || !body.data) throw new Error(`query_range ${expr} failed: ${body.error ?? "no data"}`);
       return body.data.result;
     },
-    stop,
+    stop: () => server.stop(),
   };
 }
 
@@ -208,7 +191,7 @@ describe.skipIf(!enabled)("backfill into a real Prometheus", () => {
     const blocks = spawnSync("promtool", ["tsdb", "create-blocks-from", "openmetrics", output, dataDir], { encoding: "utf8", timeout: 60_000 });
     expect(blocks.status, `${blocks.stdout}${blocks.stderr}`).toBe(0);
 
-    const prometheus = await startPrometheusOn(dataDir, work);
+    const prometheus = await startPrometheusOn(dataDir);
     try {
       const start = expected[0]?.seconds ?? 0;
       const end = expected.at(-1)?.seconds ?? 0;

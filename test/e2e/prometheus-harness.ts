@@ -8,13 +8,13 @@ import { eventually, freePort } from "../helpers.js";
 
 export const JOB = "partner-security-exporter";
 
-interface Server {
+export interface Server {
   readonly url: string;
   stop(): Promise<void>;
 }
 
 /** Starts a real server binary on loopback in a temporary folder; stop() kills it by PID and removes the folder. */
-async function startServer(binary: string, args: (dir: string, port: number) => string[], files: (dir: string) => void, readyPath: string): Promise<Server> {
+export async function startServer(binary: string, args: (dir: string, port: number) => string[], files: (dir: string) => void, readyPath: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), `pse-${binary}-`));
   files(dir);
   const port = await freePort();
