@@ -64,6 +64,7 @@ export function chartReadme(): string {
   const rows = documentedValues(readFileSync(`${CHART}values.yaml`, "utf8")).map(
     (doc) => `| \`${doc.key}\` | ${typeOf(doc.value)} | \`${JSON.stringify(doc.value)?.replace(/\|/g, "\\|")}\` | ${doc.description.replace(/\|/g, "\\|")} |`,
   );
+  const { appVersion } = parse(readFileSync(`${CHART}Chart.yaml`, "utf8")) as { appVersion: string };
   return [
     "# partner-security-exporter Helm chart",
     "",
@@ -77,12 +78,18 @@ export function chartReadme(): string {
     "",
     "```sh",
     "helm install pse ./helm/partner-security-exporter -n monitoring \\",
-    "  --set azure.tenantId=<partner tenant id> --set azure.clientId=<app client id> \\",
+    "  --set azure.tenantId=<partner tenant id> --set azure.clientId=<app id> \\",
+    "  --set image.repository=<your registry>/partner-security-exporter \\",
     "  --set serviceMonitor.enabled=true --set serviceMonitor.labels.release=kube-prometheus-stack \\",
     "  --set prometheusRule.enabled=true --set prometheusRule.labels.release=kube-prometheus-stack \\",
     "  --set prometheusRule.runbookBaseUrl=https://github.com/<org>/partner-security-exporter/blob/main/docs/alerts.md \\",
     "  --set dashboards.enabled=true",
     "```",
+    "",
+    "The image is the one the repository's Dockerfile builds, pushed to your registry as",
+    `\`<your registry>/partner-security-exporter:${appVersion}\` (the repository README's "Run the container" has`,
+    `the commands): the chart pulls \`image.repository\` with the tag \`image.tag\`, or its appVersion (\`${appVersion}\`)`,
+    "when that is empty.",
     "",
     "The ServiceMonitor's `jobLabel` (`serviceMonitor.jobLabel`, default `app.kubernetes.io/name`) makes",
     "prometheus-operator name the job after the chart, `partner-security-exporter` (or `nameOverride`),",
