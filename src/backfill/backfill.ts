@@ -1,6 +1,8 @@
+import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config.js";
 import { ConfigError } from "../config-error.js";
 import { createGraphClient } from "../graph/client.js";
+import type { GraphObserver } from "../graph/client.js";
 import { createCredential } from "../graph/credential.js";
 import { GraphError } from "../graph/errors.js";
 import { readHistory } from "../graph/history.js";
@@ -16,6 +18,9 @@ export interface BackfillOptions {
   readonly labels: ReadonlyArray<readonly [string, string]>;
   /** Entries at or after this Unix time are not written: they would overlap live samples. */
   readonly untilSeconds: number;
+  /** Seams for tests; by default the configured credential and the global fetch. */
+  readonly credential?: TokenCredential;
+  readonly fetch?: typeof fetch;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -49,7 +54,16 @@ export function parseUntil(text: string | undefined, now: number): number {
  * labels and the partner's info series, ready for `promtool tsdb create-blocks-from openmetrics`.
  */
 export async function backfillHistory(config: Config, options: BackfillOptions, warn: (message: string) => void): Promise<{ text: string; entries: number }> {
-  const graph = createGraphClient({ baseUrl: config.graphBaseUrl, credential: createCredential(config.credential), timeoutMs: config.requestTimeoutMs });
+  // With a managed identity the partner tenant is known only from the token's tid claim, as for run.
+  let tokenTenant: string | undefined;
+  const observer: GraphObserver = { onAttempt: () => undefined, onRetry: () => undefined, onToken: ({ tenantId }) => void (tokenTenant ??= tenantId) };
+  const graph = createGraphClient({
+    baseUrl: config.graphBaseUrl,
+    credential: options.credential ?? createCredential(config.credential),
+    timeoutMs: config.requestTimeoutMs,
+    observer,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const signal = AbortSignal.timeout(Math.max(config.refreshIntervalMs, 60_000));
   let all;
   try {
@@ -63,6 +77,7 @@ export async function backfillHistory(config: Config, options: BackfillOptions, 
     const why = all.length === 0 ? "Graph returned no history entries" : `all ${all.length} history entries are at or after --until`;
     throw new NothingToBackfillError(`history: ${why}; nothing written`);
   }
-  const partnerTenantId = "tenantId" in config.credential ? config.credential.tenantId : "";
+  const partnerTenantId = "tenantId" in config.credential ? config.credential.tenantId : (tokenTenant ?? "");
+  if (!partnerTenantId) warn("the partner tenant is not known (the managed identity's token has no tid claim): partner_security_exporter_partner_info is not written, and the dashboards, which join on it, do not show the backfilled history");
   return { text: renderHistory(entries, { labels: options.labels, partnerTenantId }), entries: entries.length };
 }

@@ -3,10 +3,10 @@ import { distinct, fetchCollection, PATHS } from "./collection.js";
 import type { Collector } from "./collection.js";
 import { EnvelopeError, GraphError } from "./errors.js";
 import { fetchOptional, NO_OPTIONAL_SOURCES } from "./optional-sources.js";
-import type { OptionalMemory, OptionalSources } from "./optional-sources.js";
+import type { OptionalMemory, OptionalOptions, OptionalSources } from "./optional-sources.js";
 import { foldHistory, parseCustomerInsight, parseRequirement, parseScore } from "./schema.js";
 import type { WarningSink } from "./schema.js";
-import type { HistoryEntry, OptionalEndpoint, Score, Snapshot } from "./snapshot.js";
+import type { HistoryEntry, Score, Snapshot } from "./snapshot.js";
 
 export { DEFAULT_MAX_PAGES, MAX_PAGES_WITHOUT_NEW_ITEMS, fetchCollection } from "./collection.js";
 export type { Collector } from "./collection.js";
@@ -19,7 +19,7 @@ export interface FetchSnapshotOptions {
   /** The optional sources to read besides the score's four endpoints; none when absent. */
   readonly sources?: OptionalSources;
   /** Told, once per refresh, each optional endpoint left out and why (a 403 names the permission). */
-  readonly unavailable?: (endpoint: OptionalEndpoint, reason: string) => void;
+  readonly unavailable?: OptionalOptions["unavailable"];
   /** The optional sources' last good data, kept by the caller across refreshes. */
   readonly memory?: OptionalMemory;
   /** How long the optional sources may take; absent: as long as the refresh. */

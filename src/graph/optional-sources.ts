@@ -103,7 +103,11 @@ export function createOptionalMemory(maxAgeMs: number, now: () => number = Date.
 export interface OptionalOptions extends CollectionOptions {
   readonly warn: WarningSink;
   /** Told, once per refresh, each optional endpoint left out and why. */
-  readonly unavailable: (endpoint: OptionalEndpoint, reason: string) => void;
+  /**
+   * An endpoint left out of this refresh: `reason` is the line to log, `outage` what stays the
+   * same while one outage lasts (the reason without the age of the kept data), to log it once.
+   */
+  readonly unavailable: (endpoint: OptionalEndpoint, reason: string, outage: string) => void;
   /** The last good data to stand in for a passing failure; none kept without it. */
   readonly memory?: OptionalMemory;
   /** How long the optional sources may take; after it they are given up as a passing failure. */
@@ -162,7 +166,8 @@ export async function fetchOptional(client: GraphClient, sources: OptionalSource
       available[endpoint] = false;
       const kept = keptFor(endpoint, error, memory);
       const reason = budget.aborted ? `${endpoint}: not read within ${Math.round((budgetMs ?? 0) / 1000)}s, its share of the refresh deadline; ${OPTIONAL_ENDPOINTS[endpoint].gives} are left out of this refresh` : unavailableReason(endpoint, error);
-      options.unavailable(endpoint, kept ? reason.replace(/ are left out of this refresh$/, ` keep the data read ${kept.minutes} min ago`) : reason);
+      if (kept) options.unavailable(endpoint, reason.replace(/ are left out of this refresh$/, ` keep the data read ${kept.minutes} min ago`), `kept: ${reason}`);
+      else options.unavailable(endpoint, reason, reason);
       return kept?.values;
     }
   }

@@ -34,8 +34,8 @@ export function createPublishingRefresh(options: PublishingRefreshOptions): (sig
       warnedOnce.add(message);
       logger.warn({ warning: message }, "Graph data not fully understood; the affected series are left out");
     }
-    for (const { endpoint, reason } of result.unavailable) if (!unavailableBefore.has(reason)) logger.warn({ endpoint }, reason);
-    unavailableBefore = new Set(result.unavailable.map(({ reason }) => reason));
+    for (const { endpoint, reason, outage } of result.unavailable) if (!unavailableBefore.has(outage)) logger.warn({ endpoint }, reason);
+    unavailableBefore = new Set(result.unavailable.map(({ outage }) => outage));
     const unavailable = Object.entries(result.available).filter(([, available]) => !available).map(([endpoint]) => endpoint);
     logger.info({ series: rendered.series, customers: result.customers, unavailable }, "refresh succeeded");
   };

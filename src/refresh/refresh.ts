@@ -26,8 +26,8 @@ export interface RefreshResult {
   readonly rendered: RenderedSnapshot;
   /** An entry per endpoint the configuration reads. */
   readonly available: Readonly<Partial<Record<Endpoint, boolean>>>;
-  /** Why each optional endpoint left out of this refresh was left out, one line each. */
-  readonly unavailable: ReadonlyArray<{ readonly endpoint: OptionalEndpoint; readonly reason: string }>;
+  /** Why each optional endpoint left out of this refresh was left out, one line each, and the outage it belongs to. */
+  readonly unavailable: ReadonlyArray<{ readonly endpoint: OptionalEndpoint; readonly reason: string; readonly outage: string }>;
   /** Every validation warning of this refresh, repeats included (the metric counts them all). */
   readonly warnings: readonly string[];
   readonly customers: number;
@@ -39,7 +39,7 @@ export function createRefresh(graph: GraphClient, settings: RefreshSettings): (s
   const memory = createOptionalMemory(settings.maxStalenessMs);
   return async function refresh(signal) {
     const warnings: string[] = [];
-    const unavailable: Array<{ endpoint: OptionalEndpoint; reason: string }> = [];
+    const unavailable: Array<RefreshResult["unavailable"][number]> = [];
     const snapshot = await fetchSnapshot(graph, {
       signal,
       maxPages: settings.maxPages,
@@ -47,7 +47,7 @@ export function createRefresh(graph: GraphClient, settings: RefreshSettings): (s
       memory,
       ...(settings.optionalBudgetMs ? { optionalBudgetMs: settings.optionalBudgetMs } : {}),
       warn: (message) => warnings.push(message),
-      unavailable: (endpoint, reason) => unavailable.push({ endpoint, reason }),
+      unavailable: (endpoint, reason, outage) => unavailable.push({ endpoint, reason, outage }),
     });
     const rendered = await renderSnapshot(snapshot, { refreshInterval: settings.refreshInterval, customerSeries: settings.customerSeries, generation: ++generation });
     return { rendered, available: snapshot.available, unavailable, warnings, customers: snapshot.customers.length };

@@ -329,6 +329,20 @@ describe("the optional sources' last good data", () => {
     expect(said).toEqual(["securityAlerts: HTTP 503; partner security alert series keep the data read 30 min ago"]);
   });
 
+  it("belongs to one outage however old the kept data grows, so its warning is logged once", async () => {
+    let now = 1_000_000;
+    const memory = createOptionalMemory(24 * 3_600_000, () => now);
+    const said: Array<{ reason: string; outage: string }> = [];
+    const options = { signal, warn, sources: ALL_SOURCES, memory, unavailable: (_endpoint: string, reason: string, outage: string) => void said.push({ reason, outage }) };
+    await fetchSnapshot(fakeGraphClient(fixtureAnswers()), options);
+    for (const minutes of [15, 15, 60]) {
+      now += minutes * 60_000;
+      await fetchSnapshot(fakeGraphClient({ ...fixtureAnswers(), [ALERTS]: failing(503) }), options);
+    }
+    expect(said.map(({ reason }) => reason.replace(/^.* keep the data read /, ""))).toEqual(["15 min ago", "30 min ago", "90 min ago"]);
+    expect(new Set(said.map(({ outage }) => outage)).size).toBe(1);
+  });
+
   it.each([403, 404])("is dropped at once on a %i", async (status) => {
     const { snapshot } = await twice(failing(status), 24 * 3_600_000, 60_000);
     expect(snapshot.securityAlerts).toBeUndefined();

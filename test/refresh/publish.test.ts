@@ -53,6 +53,14 @@ describe("the publishing refresh", () => {
     expect(logs.filter((log) => log.level === "warn").map((log) => log.fields.warning)).toEqual(["a", "b", "c"]);
   });
 
+  it("logs an unavailable endpoint once per outage, however its line changes, and again after it healed", async () => {
+    const kept = (minutes: number) => ({ endpoint: "securityAlerts" as const, reason: `securityAlerts: HTTP 503; kept ${minutes} min`, outage: "kept: securityAlerts: HTTP 503" });
+    const outage = (...entries: Array<ReturnType<typeof kept>>) => ({ ...result([]), unavailable: entries });
+    const { refresh, logs } = setup([outage(kept(0)), outage(kept(15)), outage(kept(30)), outage(), outage(kept(0))]);
+    for (let index = 0; index < 5; index++) await refresh(new AbortController().signal);
+    expect(logs.filter((log) => log.level === "warn").map((log) => log.message)).toEqual(["securityAlerts: HTTP 503; kept 0 min", "securityAlerts: HTTP 503; kept 0 min"]);
+  });
+
   it("publishes nothing and rethrows when the refresh fails, so the last good data stays", async () => {
     const { refresh, published, metrics } = setup([new Error("HTTP 503")]);
     await expect(refresh(new AbortController().signal)).rejects.toThrow("HTTP 503");
