@@ -15,12 +15,12 @@ const PREFIX = "partner_security_exporter_";
 export const SNAPSHOT_GENERATION: SelfMetricRow = {
   name: `${PREFIX}snapshot_generation`,
   type: "gauge",
-  help: "Number of the successful refresh whose data this exposition carries; it rises by one per refresh.",
+  help: "Number of the successful refresh whose data this exposition carries; it rises by one per successful refresh and starts again at 1 when the refresh thread is replaced.",
   labelNames: [],
-  source: "the exporter: successful refreshes since start",
+  source: "the exporter: successful refreshes of the current refresh thread",
 };
 
-/** The self-metrics, rendered at scrape time (at most once a second), in exposition order. */
+/** The self-metrics, rendered at scrape time (again only when what they record changed, or after a second), in exposition order. */
 export const SELF_METRICS = {
   refreshInterval: {
     name: `${PREFIX}refresh_interval_seconds`,
@@ -138,7 +138,7 @@ export const SELF_METRICS = {
   available: {
     name: `${PREFIX}endpoint_available`,
     type: "gauge",
-    help: "Whether the Graph endpoint answered in the last successful refresh (1) or returned 404 (0).",
+    help: "Whether the Graph endpoint answered in the last successful refresh (1) or not (0): a 404, or for an optional source any failure.",
     labelNames: ["endpoint"],
     source: "the exporter: the last successful refresh",
   },
