@@ -19,7 +19,9 @@ export function createRequestListener(context: RouterContext): (request: Incomin
     const url = new URL(request.url ?? "/", context.base);
     if (url.pathname.startsWith("/_control/")) return handleControl(request, response, url, context.simulator);
     const discoveryTenant = OPENID_CONFIGURATION_PATH.exec(url.pathname)?.[1];
-    if (discoveryTenant !== undefined) return sendJson(response, 200, openIdConfiguration(`${context.base}${discoveryTenant}`));
+    // Entra ID names itself by the host it was asked at (the simulator may be reached through a proxy).
+    const authority = request.headers.host ? `https://${request.headers.host}/` : context.base;
+    if (discoveryTenant !== undefined) return sendJson(response, 200, openIdConfiguration(`${authority}${discoveryTenant}`));
     const tokenTenant = TOKEN_PATH.exec(url.pathname)?.[1];
     if (tokenTenant !== undefined && request.method === "POST") {
       const status = await context.tokens.answer(request, response, tokenTenant);

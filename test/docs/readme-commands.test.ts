@@ -66,9 +66,12 @@ function fencedBlocks(file: string, language: string): ShellBlock[] {
 const BLOCKS = [...fencedBlocks("README.md", "sh"), ...fencedBlocks(CHART_README, "sh")];
 const claimed = new Set<ShellBlock>();
 
-/** The one block of `file` that starts with `start`; claimed, so the last test can tell which blocks no test ran. */
-function block(file: string, start: string): ShellBlock {
-  const found = BLOCKS.filter((candidate) => candidate.file === file && candidate.text.startsWith(start));
+/**
+ * The one block of `file` that starts with `start` (and contains `containing`); claimed, so the
+ * last test can tell which blocks no test ran.
+ */
+function block(file: string, start: string, containing = ""): ShellBlock {
+  const found = BLOCKS.filter((candidate) => candidate.file === file && candidate.text.startsWith(start) && candidate.text.includes(containing));
   if (found.length !== 1) throw new Error(`${file}: ${found.length} shell blocks start with ${JSON.stringify(start)}`);
   const [only] = found as [ShellBlock];
   claimed.add(only);
@@ -238,7 +241,7 @@ interface Container {
   name: string;
   image: string;
   args?: string[];
-  env?: Array<{ name: string; value?: string }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
 }
 /** A workload's pod labels and its containers, init containers first. */
 function podOf(object: K8sObject): { labels: Record<string, string>; containers: Container[] } {
@@ -372,7 +375,7 @@ describe.skipIf(!enabled).sequential("the README's shell blocks, run as written"
   });
 
   it("Install with Helm, step 4: renders the built image, the service account step 3 federates, the rules, the dashboards and customer names", async () => {
-    const run = await runBlock(block("README.md", "helm install pse ./helm/partner-security-exporter"), { stubs: ["helm"] });
+    const run = await runBlock(block("README.md", "helm install pse", "serviceMonitor.enabled=true"), { stubs: ["helm"] });
     expect(run.status, run.output).toBe(0);
     const [install] = run.calls;
     const objects = renderedObjects(install);
@@ -388,6 +391,37 @@ describe.skipIf(!enabled).sequential("the README's shell blocks, run as written"
     expect(rule.metadata.labels?.release).toBe("kube-prometheus-stack");
     expect(JSON.stringify(rule.spec)).toContain('"runbook_url":"https://github.com/example/partner-security-exporter/blob/main/docs/alerts.md#');
     expect(objects.filter((object) => object.kind === "ConfigMap" && object.metadata.labels?.grafana_dashboard === "1").length).toBeGreaterThan(0);
+  });
+
+  it("Other credentials: the Secret kubectl creates is the one, and the key, the exporter reads its client secret from", async () => {
+    const run = await runBlock(block("README.md", "kubectl -n monitoring create secret generic"), { stubs: ["kubectl", "helm"] });
+    expect(run.status, run.output).toBe(0);
+    const [create, install] = run.calls;
+    expect(positional(create?.args ?? []).slice(0, 3)).toEqual(["create", "secret", "generic"]);
+    const [name] = positional(create?.args ?? []).slice(3);
+    const literal = create?.args.find((arg) => arg.startsWith("--from-literal="))?.slice("--from-literal=".length) ?? "";
+    const key = literal.slice(0, literal.indexOf("="));
+    expect(literal.slice(key.length + 1)).toBe(PLACEHOLDERS["<secret>"]);
+    expect(flag(install, "-n")).toBe(flag(create, "-n"));
+    const [exporter] = podOf(find(renderedObjects(install), "Deployment")).containers;
+    expect(exporter?.image).toBe(BUILT_IMAGE);
+    expect(exporter?.env).toContainEqual({ name: "AZURE_CLIENT_SECRET", valueFrom: { secretKeyRef: { name, key } } });
+  });
+
+  it("Other credentials: a certificate file reaches the exporter whole, lines intact", async () => {
+    const pem = join(work, "client.pem");
+    const certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+    writeFileSync(pem, certificate);
+    const run = await runBlock(block("README.md", "helm install pse", "credentials.mode=clientCertificate"), {
+      stubs: ["helm"],
+      extra: { "<certificate and key PEM file>": pem },
+    });
+    expect(run.status, run.output).toBe(0);
+    const objects = renderedObjects(run.calls[0]);
+    const secret = objects.find((object) => object.kind === "Secret") as unknown as { data: Record<string, string> };
+    expect(Buffer.from(secret.data["client-certificate.pem"] ?? "", "base64").toString("utf8")).toBe(certificate);
+    const [exporter] = podOf(find(objects, "Deployment")).containers;
+    expect(exporter?.env).toContainEqual({ name: "PSE_CREDENTIAL", value: "client-certificate" });
   });
 
   it("Grafana without the chart: mounts folders that exist where the provisioning looks", async () => {
@@ -485,14 +519,18 @@ describe.skipIf(!enabled).sequential("the README's shell blocks, run as written"
     expect(exporter?.image).toBe(BUILT_IMAGE);
   });
 
-  it("the README's NetworkPolicy example opens its proxy", async () => {
+  it("the README's NetworkPolicy example opens its proxy and points the exporter at it", async () => {
     const [example] = fencedBlocks("README.md", "yaml").filter((candidate) => candidate.text.startsWith("networkPolicy:"));
     const values = join(work, "network-policy-values.yaml");
     writeFileSync(values, example?.text ?? "");
-    const run = await runBlock({ file: "(test)", line: 0, text: `helm install pse ./helm/partner-security-exporter -n monitoring --set azure.tenantId=t --set azure.clientId=c -f ${values}` }, { stubs: ["helm"] });
+    const run = await runBlock({ file: "(test)", line: 0, text: `helm install pse ./helm/partner-security-exporter -n monitoring --set azure.tenantId=t --set azure.clientId=c --set image.repository=r/pse -f ${values}` }, { stubs: ["helm"] });
     expect(run.status, run.output).toBe(0);
-    const egress = (find(renderedObjects(run.calls[0]), "NetworkPolicy").spec as { egress: unknown[] }).egress;
+    const objects = renderedObjects(run.calls[0]);
+    const egress = (find(objects, "NetworkPolicy").spec as { egress: unknown[] }).egress;
     expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: "10.20.0.5/32" } }], ports: [{ port: 3128, protocol: "TCP" }] });
+    // The proxy the policy lets through is the one the exporter is told to use, as test/integration/proxy.test.ts needs it.
+    const [exporter] = podOf(find(objects, "Deployment")).containers;
+    expect(exporter?.env).toEqual(expect.arrayContaining([{ name: "HTTPS_PROXY", value: "http://10.20.0.5:3128" }, { name: "NODE_USE_ENV_PROXY", value: "1" }]));
   });
 
   it("runs or checks every shell block of README.md and the chart README", () => {

@@ -41,6 +41,7 @@ function renderChart(): Rendered {
     [
       "template", RELEASE, CHART, "--namespace", NAMESPACE, "--kube-version", "1.30.0",
       "--set", `azure.tenantId=${PARTNER_TENANT}`, "--set", "azure.clientId=00000000-0000-0000-0000-000000000002",
+      "--set", "image.repository=registry.example.test/partner-security-exporter",
       "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true",
       // Scrapes every second instead of every minute, as the harness' other Prometheus jobs do.
       "--set", "serviceMonitor.interval=1s", "--set", "serviceMonitor.scrapeTimeout=1s",

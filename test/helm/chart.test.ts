@@ -218,6 +218,7 @@ describe.skipIf(!enabled)("the chart, rendered by the real helm", () => {
   });
 
   it.each([
+    ["no image.repository (no public image exists)", 'image:\n  repository: ""\n', "image.repository is required"],
     ["a string for replicaCount", 'replicaCount: "two"\n', "replicaCount"],
     ["an unknown top-level key", "replicas: 2\n", "replicas"],
     ["an unknown credentials mode", "credentials:\n  mode: password\n", "/credentials/mode"],

@@ -60,8 +60,10 @@ function allowsEgress(policy: NetworkPolicySpec, destination: Destination): bool
   });
 }
 
+const IMAGE = ["--set", "image.repository=registry.example.test/partner-security-exporter"];
+
 function renderPolicy(args: string[]): { policy: NetworkPolicySpec; podLabels: Record<string, string> } {
-  const result = spawnSync("helm", ["template", "pse", CHART, "--namespace", "monitoring", "--kube-version", "1.30.0", "--set", "networkPolicy.enabled=true", ...args], { encoding: "utf8" });
+  const result = spawnSync("helm", ["template", "pse", CHART, "--namespace", "monitoring", "--kube-version", "1.30.0", ...IMAGE, "--set", "networkPolicy.enabled=true", ...args], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   const objects = parseAllDocuments(result.stdout).map((document) => document.toJS() as { kind: string; spec: unknown } | null);
   const policy = objects.find((object) => object?.kind === "NetworkPolicy")?.spec as NetworkPolicySpec;
@@ -145,7 +147,7 @@ describe.skipIf(!enabled)("the NetworkPolicy", () => {
   });
 
   it("refuses an extraEgress that is not a list of rules", () => {
-    const result = spawnSync("helm", ["template", "pse", CHART, "--kube-version", "1.30.0", ...IDS, "--set", "networkPolicy.enabled=true", "--set", "networkPolicy.extraEgress=proxy"], { encoding: "utf8" });
+    const result = spawnSync("helm", ["template", "pse", CHART, "--kube-version", "1.30.0", ...IMAGE, ...IDS, "--set", "networkPolicy.enabled=true", "--set", "networkPolicy.extraEgress=proxy"], { encoding: "utf8" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("extraEgress");
   });

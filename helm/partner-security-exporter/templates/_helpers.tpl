@@ -54,6 +54,9 @@ Service label named by serviceMonitor.jobLabel, or the Service name when that is
 
 
 {{- define "pse.validate" -}}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is required: the registry and name you pushed the image to, e.g. myacr.azurecr.io/partner-security-exporter (README: Run the container)" }}
+{{- end }}
 {{- $mode := .Values.credentials.mode }}
 {{- if and (ne $mode "managedIdentity") (or (not .Values.azure.tenantId) (not .Values.azure.clientId)) }}
 {{- fail "azure.tenantId and azure.clientId are required for this credentials.mode" }}
