@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateTlsIdentity } from "../src/simulator/tls.js";
@@ -12,7 +12,12 @@ export default async function setup(): Promise<() => void> {
   const identity = await generateTlsIdentity();
   writeFileSync(join(dir, "cert.pem"), identity.cert);
   writeFileSync(join(dir, "key.pem"), identity.key);
-  process.env.NODE_EXTRA_CA_CERTS = join(dir, "cert.pem");
+  // Added to what the machine already trusts this way (a proxy's CA for the npm registry, say), so
+  // the children the tests start (npm ci in the docs test) still reach the network.
+  const machine = process.env.NODE_EXTRA_CA_CERTS;
+  const trusted = machine && existsSync(machine) ? `${identity.cert}\n${readFileSync(machine, "utf8")}` : identity.cert;
+  writeFileSync(join(dir, "trusted.pem"), trusted);
+  process.env.NODE_EXTRA_CA_CERTS = join(dir, "trusted.pem");
   process.env.PSE_TEST_TLS_DIR = dir;
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -310,7 +310,7 @@ describe.skipIf(!enabled).sequential("the README's shell blocks, run as written"
     expect(run.status, run.output).toBe(0);
     expect(run.calls.map((call) => call.args.join(" "))).toEqual(["test"]);
     expect(readFileSync(join(ROOT, ".ci/run"), "utf8")).toMatch(/\bnpm test\b/);
-  }, 120_000);
+  }, 300_000);
 
   it("Running against Microsoft Graph: the exporter authenticates with the README's variables and serves the score", async () => {
     const metricsUrl = "http://127.0.0.1:9717/metrics";
