@@ -37,7 +37,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "This import crosses a layer boundary (see docs/architecture.md)." }] }] },
   })),
   {
-    files: ["src/config.ts", "src/cli.ts", "test/**", "bench/**", "vitest.config.ts"],
+    files: ["src/config.ts", "src/cli.ts", "test/**", "bench/**", "vitest.config.ts", "stryker.config.mjs", "tools/mutation.ts"],
     rules: { "no-restricted-syntax": "off" },
   },
   {
@@ -50,4 +50,5 @@ export default tseslint.config(
   },
   { files: ["eslint.config.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
   { files: ["**/*.mjs"], languageOptions: { globals: { fetch: "readonly", URL: "readonly" } } },
+  { files: ["stryker.config.mjs"], languageOptions: { globals: { process: "readonly" } } },
 );

@@ -8,6 +8,10 @@ import { generateTlsIdentity } from "../src/simulator/tls.js";
  * all test files share is made here, before vitest forks its workers with this environment.
  */
 export default async function setup(): Promise<() => void> {
+  // Made and trusted already by whoever started this process (tools/mutation.ts, or an outer test
+  // run): a new certificate could not be trusted any more by a process already running.
+  const given = process.env.PSE_TEST_TLS_DIR;
+  if (given && existsSync(join(given, "cert.pem"))) return () => undefined;
   const dir = mkdtempSync(join(tmpdir(), "pse-test-tls-"));
   const identity = await generateTlsIdentity();
   writeFileSync(join(dir, "cert.pem"), identity.cert);

@@ -38,6 +38,10 @@ describe("the metric tables", () => {
     expect(row.type).toBe("gauge");
   });
 
+  it("has HELP texts that are one plain line: no backslash or newline the exposition would have to escape", () => {
+    for (const row of ALL_METRICS) expect(row.help, row.name).not.toMatch(/[\\\n]/);
+  });
+
   it.each(SELF_ROWS.map((row) => [row.name, row]))("%s follows the conventions", (_name, row) => {
     expect(row.name).toMatch(/^partner_security_exporter_[a-z0-9]+(_[a-z0-9]+)*$/);
   });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { constants, crc32, inflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { renderSnapshot } from "../../src/metrics/render.js";
-import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { ALL_SOURCES, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 import { hasTool, promtoolCheckMetrics } from "../helpers.js";
 
 const GOLDEN = {
@@ -62,6 +62,48 @@ describe("renderSnapshot", () => {
     expect(text).not.toMatch(/^partner_security_score /m);
     expect(text).not.toMatch(/^partner_security_history_score /m);
     expect(text).toMatch(/^partner_security_customer_users\{/m);
+  });
+
+  it("writes HELP and TYPE once per family however many slices its samples take, and counts the Graph series it wrote", async () => {
+    const snapshot = await fixtureSnapshot();
+    const template = snapshot.customers[0]!;
+    const customers = Array.from({ length: 2500 }, (_, index) => ({ ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` }));
+    const rendered = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all", generation: 7 });
+    const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+    const helps = text.split("\n").filter((line) => line.startsWith("# HELP "));
+    expect(new Set(helps).size).toBe(helps.length);
+    expect(text.split("\n").filter((line) => line === "# TYPE partner_security_customer_users gauge")).toHaveLength(1);
+    expect(text.split("\n").filter((line) => line.startsWith("partner_security_customer_users{"))).toHaveLength(2500);
+    // The generation is the exporter's own series, not one of Graph's.
+    expect(text).toMatch(/^partner_security_exporter_snapshot_generation 7$/m);
+    const graphLines = text.split("\n").filter((line) => line !== "" && !line.startsWith("#") && !line.startsWith("partner_security_exporter_"));
+    expect(rendered.series).toBe(graphLines.length);
+    const withoutGeneration = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all" });
+    expect(Buffer.concat(withoutGeneration.bodies.text.chunks).toString("utf8")).not.toContain("snapshot_generation");
+    expect(withoutGeneration.series).toBe(graphLines.length);
+  });
+
+  it("stamps the rendering with the time it is given", async () => {
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", now: 1_796_000_000_000 });
+    expect(rendered.renderedAt).toBe(1_796_000_000_000);
+  });
+
+  it("renders Graph's NaN, INF and -INF as Prometheus reads them: NaN, +Inf, -Inf", async () => {
+    const snapshot = await fixtureSnapshot();
+    const score = { ...snapshot.score!, currentScore: Number.NaN, maxScore: Number.POSITIVE_INFINITY };
+    const requirements = snapshot.requirements.map((requirement, index) => (index === 0 ? { ...requirement, score: Number.NEGATIVE_INFINITY } : requirement));
+    const text = Buffer.concat((await renderSnapshot({ ...snapshot, score, requirements }, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    expect(text).toMatch(/^partner_security_score NaN$/m);
+    expect(text).toMatch(/^partner_security_score_max \+Inf$/m);
+    expect(text).toMatch(new RegExp(`^partner_security_requirement_score\\{requirement_id="${snapshot.requirements[0]!.id}"[^}]*\\} -Inf$`, "m"));
+  });
+
+  it("escapes a backslash, a double quote and a newline in a label value, and nothing else", async () => {
+    const snapshot = await fixtureSnapshot([], ALL_SOURCES);
+    const tenantId = snapshot.customers[0]!.tenantId;
+    const customerNames = [{ tenantId, name: 'Fabrikam "EU"\\Legacy\nDivision ü', domain: "" }];
+    const text = Buffer.concat((await renderSnapshot({ ...snapshot, customerNames }, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    expect(text).toContain(`partner_security_customer_info{customer_tenant_id="${tenantId}",customer_name="Fabrikam \\"EU\\"\\\\Legacy\\nDivision ü",customer_domain=""} 1\n`);
   });
 
   it("says in every HELP line that the value is cached and how often it is refreshed", async () => {

@@ -151,6 +151,30 @@ describe("createPoller", () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
+  it("after stop(), refreshes no more, even when asked, and never goes stale", async () => {
+    const refresh = vi.fn(() => Promise.resolve());
+    const { poller, events } = setup({ refresh, maxStalenessMs: 2 * INTERVAL });
+    poller.start();
+    await poller.firstRefresh;
+    await poller.stop();
+    await poller.refreshNow();
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(events.stale).toBe(0);
+  });
+
+  it("stops cleanly before it ever started", async () => {
+    const { poller } = setup();
+    await expect(poller.stop()).resolves.toBeUndefined();
+  });
+
+  it("leaves no timer of a finished refresh behind (its deadline is cleared), so nothing keeps the process alive", async () => {
+    const { poller } = setup();
+    await poller.refreshNow();
+    expect(vi.getTimerCount()).toBe(0);
+    await poller.stop();
+  });
+
   it("does not report a refresh that stop() ended as a failed one", async () => {
     const refresh = (signal: AbortSignal) => new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
     const { poller, outcomes } = setup({ refresh });

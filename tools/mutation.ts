@@ -1,0 +1,23 @@
+/**
+ * `npm run mutation [-- <module or file> …]`: Stryker over the core modules (stryker.config.mjs), or
+ * over the modules named (e.g. `src/poller src/config.ts`; a whole run takes hours on two cores),
+ * then the scores (tools/mutation-report.ts, which writes docs/mutation.md from the newest report of
+ * every file). Stryker runs vitest in worker processes of its own, which read NODE_EXTRA_CA_CERTS
+ * only when they start: the simulator's certificate is made and trusted here, before Stryker starts
+ * them (test/global-setup.ts then reuses it), and removed afterwards.
+ */
+import { spawnSync } from "node:child_process";
+import setup from "../test/global-setup.js";
+
+const modules = process.argv.slice(2);
+const globs = modules.map((module) => (module.endsWith(".ts") ? module : `${module.replace(/\/$/, "")}/**/*.ts`));
+const name = modules.length === 0 ? "all" : modules.map((module) => module.replace(/^src\//, "").replace(/\W+/g, "-")).join("+");
+const teardown = await setup();
+const stryker = spawnSync("npx", ["stryker", "run", ...(globs.length > 0 ? ["--mutate", globs.join(",")] : [])], {
+  stdio: "inherit",
+  env: { ...process.env, PSE_MUTATION_REPORT: `reports/mutation/${name}.json` },
+});
+teardown();
+if (stryker.status !== 0) process.exit(stryker.status ?? 1);
+const report = spawnSync("npx", ["tsx", "tools/mutation-report.ts"], { stdio: "inherit" });
+process.exit(report.status ?? 1);
