@@ -17,7 +17,6 @@ const stryker = spawnSync("npx", ["stryker", "run", ...(globs.length > 0 ? ["--m
   stdio: "inherit",
   env: { ...process.env, PSE_MUTATION_REPORT: `reports/mutation/${name}.json` },
 });
+const report = stryker.status === 0 ? spawnSync("npx", ["tsx", "tools/mutation-report.ts"], { stdio: "inherit" }) : stryker;
 teardown();
-if (stryker.status !== 0) process.exit(stryker.status ?? 1);
-const report = spawnSync("npx", ["tsx", "tools/mutation-report.ts"], { stdio: "inherit" });
 process.exit(report.status ?? 1);
