@@ -1,6 +1,6 @@
 /**
  * The scores of the latest `npm run mutation` per module and per file, from Stryker's JSON report
- * (reports/mutation/mutation.json), with the mutants listed in mutation-equivalents.json left out:
+ * (reports/mutation/, one per run), with the mutants listed in mutation-equivalents.json left out:
  * they change nothing a user could observe. Writes docs/mutation.md and lists every surviving mutant
  * that is neither killed nor listed; exits 1 when there is one, or when a module scores below 90%.
  */
@@ -19,6 +19,12 @@ interface Mutant {
 }
 interface Report {
   readonly files: Readonly<Record<string, { readonly mutants: readonly Mutant[] }>>;
+}
+/** Added to Stryker's report by tools/mutation.ts: which command made it, when, on which Node.js. */
+interface Run {
+  readonly command: string;
+  readonly date: string;
+  readonly node: string;
 }
 export interface Equivalent {
   readonly file: string;
@@ -62,13 +68,23 @@ export function tally(report: Report, equivalents: readonly Equivalent[]): { fil
   return { files, unexplained };
 }
 
-/** Every file's mutants from the newest of the reports (one per `npm run mutation` run) that has it. */
-function newestPerFile(dir: string): Report {
+/** Every file's mutants from the newest of the reports (one per `npm run mutation` run) that has it, and that run. */
+export function newestPerFile(dir: string): { report: Report; runs: Map<string, Run> } {
   const reports = readdirSync(dir)
     .filter((name) => name.endsWith(".json"))
-    .map((name) => ({ modified: statSync(`${dir}${name}`).mtimeMs, report: JSON.parse(readFileSync(`${dir}${name}`, "utf8")) as Report }))
+    .map((name) => ({ modified: statSync(`${dir}${name}`).mtimeMs, report: JSON.parse(readFileSync(`${dir}${name}`, "utf8")) as Report & { run?: Run } }))
     .sort((a, b) => a.modified - b.modified);
-  return { files: Object.assign({}, ...reports.map(({ report }) => report.files)) as Report["files"] };
+  const runs = new Map<string, Run>();
+  for (const { modified, report } of reports) {
+    const run = report.run ?? { command: "npm run mutation", date: new Date(modified).toISOString().slice(0, 10), node: "unknown" };
+    for (const file of Object.keys(report.files)) runs.set(file, run);
+  }
+  return { report: { files: Object.assign({}, ...reports.map(({ report }) => report.files)) as Report["files"] }, runs };
+}
+
+export function describeRuns(runs: readonly (Run | undefined)[]): string {
+  const named = [...new Set(runs.flatMap((run) => (run === undefined ? [] : [`\`${run.command}\` (${run.date}, Node.js ${run.node})`])))];
+  return named.join("; ");
 }
 
 export function score(counts: Tally): number {
@@ -80,13 +96,13 @@ function sum(tallies: Tally[]): Tally {
   return tallies.reduce((total, one) => ({ killed: total.killed + one.killed, survived: total.survived + one.survived, equivalent: total.equivalent + one.equivalent }), { killed: 0, survived: 0, equivalent: 0 });
 }
 
-function row(name: string, counts: Tally): string {
+function row(name: string, counts: Tally, run: string): string {
   const total = counts.killed + counts.survived + counts.equivalent;
-  return total === 0 ? `| ${name} | not run | | | |` : `| ${name} | ${score(counts).toFixed(1)}% | ${counts.killed} | ${counts.survived} | ${counts.equivalent} |`;
+  return total === 0 ? `| ${name} | not run | | | | |` : `| ${name} | ${score(counts).toFixed(1)}% | ${counts.killed} | ${counts.survived} | ${counts.equivalent} | ${run} |`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const report = newestPerFile(`${ROOT}reports/mutation/`);
+  const { report, runs } = newestPerFile(`${ROOT}reports/mutation/`);
   const equivalents = JSON.parse(readFileSync(`${ROOT}mutation-equivalents.json`, "utf8")) as Equivalent[];
   const { files, unexplained } = tally(report, equivalents);
   const modules = MODULES.map((module) => [module, sum([...files].filter(([file]) => file.startsWith(module)).map(([, counts]) => counts))] as const);
@@ -98,21 +114,23 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     "",
     "<!-- Written by `npm run mutation` (tools/mutation-report.ts); do not edit. -->",
     "",
-    `The latest run of \`npm run mutation\` (${new Date().toISOString().slice(0, 10)}, Node.js ${process.versions.node}):`,
     "Stryker changes the code of the core modules one small mutation at a time and runs their tests",
     "(vitest.mutation.config.ts) against each; a mutant is killed when a test fails. The score is",
     "killed / (killed + survived); the mutants listed in `mutation-equivalents.json`, each with the",
     `reason it changes nothing a user could observe, are not counted. Target: ${TARGET}% per module.`,
+    "Each file's figures come from the newest run that mutated it, named beside it: `npm run mutation`",
+    "with no argument runs every module (hours on two cores), `npm run mutation -- <module or file> …`",
+    "the ones named.",
     "",
-    "| module | score | killed | survived | equivalent |",
-    "|---|---:|---:|---:|---:|",
-    ...modules.map(([module, counts]) => row(`\`${module}\``, counts)),
+    "| module | score | killed | survived | equivalent | run |",
+    "|---|---:|---:|---:|---:|---|",
+    ...modules.map(([module, counts]) => row(`\`${module}\``, counts, describeRuns([...files.keys()].filter((file) => file.startsWith(module)).map((file) => runs.get(file))))),
     "",
     "Per file:",
     "",
-    "| file | score | killed | survived | equivalent |",
-    "|---|---:|---:|---:|---:|",
-    ...[...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, counts]) => row(`\`${file}\``, counts)),
+    "| file | score | killed | survived | equivalent | run |",
+    "|---|---:|---:|---:|---:|---|",
+    ...[...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, counts]) => row(`\`${file}\``, counts, describeRuns([runs.get(file)]))),
     "",
     notRun.length === 0 ? "Every file of the modules has been run." : `Not run yet (their modules' scores above leave them out): ${notRun.map((file) => `\`${file}\``).join(", ")}.`,
     "",

@@ -7,16 +7,29 @@
  * them (test/global-setup.ts then reuses it), and removed afterwards.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import setup from "../test/global-setup.js";
 
 const modules = process.argv.slice(2);
 const globs = modules.map((module) => (module.endsWith(".ts") ? module : `${module.replace(/\/$/, "")}/**/*.ts`));
 const name = modules.length === 0 ? "all" : modules.map((module) => module.replace(/^src\//, "").replace(/\W+/g, "-")).join("+");
+const reportFile = `reports/mutation/${name}.json`;
 const teardown = await setup();
 const stryker = spawnSync("npx", ["stryker", "run", ...(globs.length > 0 ? ["--mutate", globs.join(",")] : [])], {
   stdio: "inherit",
-  env: { ...process.env, PSE_MUTATION_REPORT: `reports/mutation/${name}.json` },
+  env: {
+    ...process.env,
+    PSE_MUTATION_REPORT: reportFile,
+    PSE_MUTATION_WEB: modules.length === 0 || modules.some((module) => module.startsWith("src/server")) ? "1" : "0",
+  },
 });
+if (stryker.status === 0) recordRun(reportFile, `npm run mutation${modules.length === 0 ? "" : ` -- ${modules.join(" ")}`}`);
 const report = stryker.status === 0 ? spawnSync("npx", ["tsx", "tools/mutation-report.ts"], { stdio: "inherit" }) : stryker;
 teardown();
 process.exit(report.status ?? 1);
+
+/** docs/mutation.md names, per file, the command and the day of the run its score comes from. */
+function recordRun(file: string, command: string): void {
+  const report = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...report, run: { command, date: new Date().toISOString().slice(0, 10), node: process.versions.node } }));
+}

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { score, tally } from "../../tools/mutation-report.js";
+import { describeRuns, newestPerFile, score, tally } from "../../tools/mutation-report.js";
 
 const mutant = (line: number, status: string, mutatorName = "StringLiteral", replacement = '""') => ({ mutatorName, replacement, status, location: { start: { line, column: 1 } } });
 
@@ -26,5 +29,25 @@ describe("the mutation report", () => {
     expect(files.get("src/metrics/render.ts")).toEqual({ killed: 2, survived: 1, equivalent: 1 });
     expect(unexplained).toHaveLength(1);
     expect(score({ killed: 2, survived: 1, equivalent: 1 })).toBeCloseTo(66.67, 1);
+  });
+
+  it("takes each file from the newest run that mutated it and names that run's command, day and Node.js", () => {
+    const dir = `${mkdtempSync(join(tmpdir(), "pse-mutation-"))}/`;
+    try {
+      const older = { command: "npm run mutation -- src/metrics", date: "2026-12-01", node: "20.20.2" };
+      const newer = { command: "npm run mutation -- src/metrics/render.ts", date: "2026-12-02", node: "20.20.2" };
+      writeFileSync(`${dir}metrics.json`, JSON.stringify({ files: { "src/metrics/render.ts": { mutants: [mutant(1, "Survived")] }, "src/metrics/samples.ts": { mutants: [mutant(1, "Killed")] } }, run: older }));
+      writeFileSync(`${dir}render.json`, JSON.stringify({ files: { "src/metrics/render.ts": { mutants: [mutant(1, "Killed")] } }, run: newer }));
+      utimesSync(`${dir}metrics.json`, new Date("2026-12-01T10:00:00Z"), new Date("2026-12-01T10:00:00Z"));
+      utimesSync(`${dir}render.json`, new Date("2026-12-02T10:00:00Z"), new Date("2026-12-02T10:00:00Z"));
+      const { report, runs } = newestPerFile(dir);
+      expect(tally(report, []).files.get("src/metrics/render.ts")).toEqual({ killed: 1, survived: 0, equivalent: 0 });
+      expect(describeRuns([runs.get("src/metrics/render.ts")])).toBe("`npm run mutation -- src/metrics/render.ts` (2026-12-02, Node.js 20.20.2)");
+      expect(describeRuns([runs.get("src/metrics/render.ts"), runs.get("src/metrics/samples.ts"), runs.get("src/metrics/samples.ts")])).toBe(
+        "`npm run mutation -- src/metrics/render.ts` (2026-12-02, Node.js 20.20.2); `npm run mutation -- src/metrics` (2026-12-01, Node.js 20.20.2)",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
