@@ -37,7 +37,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "This import crosses a layer boundary (see docs/architecture.md)." }] }] },
   })),
   {
-    files: ["src/config.ts", "src/cli.ts", "test/**", "bench/**", "vitest.config.ts", "stryker.config.mjs", "tools/mutation.ts"],
+    files: ["src/config.ts", "src/cli.ts", "test/**", "bench/**", "vitest.config.ts", "vitest.mutation.config.ts", "stryker.config.mjs", "tools/mutation.ts"],
     rules: { "no-restricted-syntax": "off" },
   },
   {
