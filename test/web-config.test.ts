@@ -3,13 +3,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config-error.js";
-import { loadConfig } from "../src/config.js";
+import { describeConfig, loadConfig } from "../src/config.js";
 import { fingerprintFiles, loadWebConfig } from "../src/web-config.js";
 import { makeTlsFiles } from "./tls-fixtures.js";
 import type { TlsFiles } from "./tls-fixtures.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/web-config/", import.meta.url));
 const fixtures = readdirSync(FIXTURES).filter((file) => file.endsWith(".yml"));
+const CREDENTIALS = { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" };
 
 /** The message a fixture promises; a fixture without one would match any error, so it fails instead. */
 function expectation(file: string): string {
@@ -44,6 +45,24 @@ describe("web config fixtures", () => {
   });
 });
 
+describe("PSE_WEB_CONFIG_FILE", () => {
+  const basicAuth = join(FIXTURES, "basic-auth.ok.yml");
+
+  it("ignores whitespace around the path", () => {
+    expect(loadConfig({}, { ...CREDENTIALS, PSE_WEB_CONFIG_FILE: ` ${basicAuth}\n` }).webConfig?.path).toBe(basicAuth);
+  });
+
+  it("serves without a web config when the variable is blank", () => {
+    expect(loadConfig({}, { ...CREDENTIALS, PSE_WEB_CONFIG_FILE: "  " }).webConfig).toBeUndefined();
+  });
+
+  it("is described by its path, no TLS and the user names, without the hashes", () => {
+    const described = describeConfig(loadConfig({ webConfigFile: basicAuth }, CREDENTIALS));
+    expect(described.webConfig).toEqual({ path: basicAuth, tls: false, basicAuthUsers: ["prometheus"] });
+    expect(JSON.stringify(described)).not.toContain("$2b$");
+  });
+});
+
 describe("TLS settings", () => {
   let files: TlsFiles;
   beforeAll(async () => {
@@ -65,8 +84,9 @@ describe("TLS settings", () => {
 
   it("is loaded through PSE_WEB_CONFIG_FILE and described without hashes", () => {
     writeFileSync(join(files.dir, "full.yml"), `tls_server_config:\n  cert_file: serverCert.pem\n  key_file: serverKey.pem\n  client_ca_file: caCert.pem\n  client_auth_type: RequireAndVerifyClientCert\n  min_version: TLS13\n`);
-    const config = loadConfig({}, { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s", PSE_WEB_CONFIG_FILE: join(files.dir, "full.yml") });
+    const config = loadConfig({}, { ...CREDENTIALS, PSE_WEB_CONFIG_FILE: join(files.dir, "full.yml") });
     expect(config.webConfig?.tls).toMatchObject({ clientAuth: "RequireAndVerifyClientCert", minVersion: "TLSv1.3" });
+    expect(describeConfig(config).webConfig).toEqual({ path: join(files.dir, "full.yml"), tls: "RequireAndVerifyClientCert", basicAuthUsers: [] });
   });
 
   it("fingerprints the config and every file it names, so a change to any of them shows", () => {
