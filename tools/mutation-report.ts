@@ -87,6 +87,17 @@ export function describeRuns(runs: readonly (Run | undefined)[]): string {
   return named.join("; ");
 }
 
+/**
+ * Listed equivalents that match no surviving mutant of a file that has been run: the line moved or
+ * the mutant is killed now. Left in, such an entry could one day excuse a different mutant.
+ */
+export function staleEquivalents(report: Report, equivalents: readonly Equivalent[]): Equivalent[] {
+  return equivalents.filter((equivalent) => {
+    const file = report.files[equivalent.file];
+    return file !== undefined && !file.mutants.some((mutant) => UNDETECTED.has(mutant.status) && isListed([equivalent], equivalent.file, mutant));
+  });
+}
+
 export function score(counts: Tally): number {
   const counted = counts.killed + counts.survived;
   return counted === 0 ? 100 : (100 * counts.killed) / counted;
@@ -105,6 +116,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { report, runs } = newestPerFile(`${ROOT}reports/mutation/`);
   const equivalents = JSON.parse(readFileSync(`${ROOT}mutation-equivalents.json`, "utf8")) as Equivalent[];
   const { files, unexplained } = tally(report, equivalents);
+  const stale = staleEquivalents(report, equivalents);
   const modules = MODULES.map((module) => [module, sum([...files].filter(([file]) => file.startsWith(module)).map(([, counts]) => counts))] as const);
   const below = modules.filter(([, counts]) => counts.killed + counts.survived > 0 && score(counts) < TARGET).map(([module]) => module);
   const notRun = MODULES.flatMap((module) => (module.endsWith(".ts") ? [module] : readdirSync(`${ROOT}${module}`).map((file) => `${module}${file}`)))
@@ -137,9 +149,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     unexplained.length === 0 ? "Every mutant is killed or listed as equivalent." : `Survivors neither killed nor listed (${unexplained.length}):`,
     "",
     ...unexplained.map((line) => `- \`${line}\``),
+    ...(stale.length === 0
+      ? []
+      : [
+          "",
+          `Entries of \`mutation-equivalents.json\` that match no surviving mutant (the line moved, or a test kills it now; update or remove them) (${stale.length}):`,
+          "",
+          ...stale.map((equivalent) => `- \`${equivalent.file}:${equivalent.line} ${equivalent.mutator} → ${JSON.stringify(equivalent.replacement)}\``),
+        ]),
     "",
   ];
   writeFileSync(`${ROOT}docs/mutation.md`, lines.join("\n"));
-  console.log(`docs/mutation.md written; ${unexplained.length} survivors neither killed nor listed; modules below ${TARGET}%: ${below.join(", ") || "none"}; files not run: ${notRun.length}`);
-  process.exit(unexplained.length > 0 || below.length > 0 || notRun.length > 0 ? 1 : 0);
+  console.log(
+    `docs/mutation.md written; ${unexplained.length} survivors neither killed nor listed; modules below ${TARGET}%: ${below.join(", ") || "none"}; files not run: ${notRun.length}; stale equivalents: ${stale.length}`,
+  );
+  process.exit(unexplained.length > 0 || below.length > 0 || notRun.length > 0 || stale.length > 0 ? 1 : 0);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeRuns, newestPerFile, score, tally } from "../../tools/mutation-report.js";
+import { describeRuns, newestPerFile, score, staleEquivalents, tally } from "../../tools/mutation-report.js";
 
 const mutant = (line: number, status: string, mutatorName = "StringLiteral", replacement = '""') => ({ mutatorName, replacement, status, location: { start: { line, column: 1 } } });
 
@@ -49,5 +49,14 @@ describe("the mutation report", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reports a listed equivalent that no longer matches a survivor of a file that was run, and only that one", () => {
+    const listed = (file: string, line: number) => ({ file, line, mutator: "StringLiteral", replacement: '""', reason: "changes nothing" });
+    const current = listed("src/metrics/render.ts", 3);
+    const moved = listed("src/metrics/render.ts", 30);
+    const killedNow = listed("src/metrics/render.ts", 1);
+    const notRun = listed("src/graph/schema.ts", 3);
+    expect(staleEquivalents(report, [current, moved, killedNow, notRun])).toEqual([moved, killedNow]);
   });
 });
