@@ -26,9 +26,20 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? "openmetrics" : "text";
 }
 
-function acceptsGzip(request: IncomingMessage): boolean {
-  const header = request.headers["accept-encoding"];
-  return typeof header === "string" && /\bgzip\b(?!\s*;\s*q=0(\.0*)?\b)/i.test(header);
+/**
+ * Whether Accept-Encoding takes gzip: named, or matched by "*" when not named, with a weight above
+ * 0 (RFC 9110 §12.5.3). Prometheus sends "gzip"; curl and browsers send weights.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  let wildcard = false;
+  for (const entry of (header ?? "").split(",")) {
+    const [coding = "", ...parameters] = entry.split(";").map((part) => part.trim().toLowerCase());
+    const weight = parameters.find((parameter) => parameter.startsWith("q="));
+    const accepted = weight === undefined || Number(weight.slice(2)) > 0;
+    if (coding === "gzip") return accepted;
+    if (coding === "*") wildcard = accepted;
+  }
+  return wildcard;
 }
 
 function failed(logger: Logger, response: ServerResponse, error: unknown): void {
@@ -45,7 +56,7 @@ function failed(logger: Logger, response: ServerResponse, error: unknown): void 
 /** Answers a scrape: the prepared bytes, written as they are held. */
 function scrapeHandler(options: AppOptions): Handler {
   return async function scrape(request, response) {
-    const exposition = await options.getExposition(negotiateFormat(request.headers.accept), acceptsGzip(request));
+    const exposition = await options.getExposition(negotiateFormat(request.headers.accept), acceptsGzip(request.headers["accept-encoding"]));
     response.writeHead(200, {
       "Content-Type": exposition.contentType,
       "Content-Length": exposition.length,
@@ -79,11 +90,16 @@ interface Route {
   readonly handle: Handler;
 }
 
-/** The path of an origin-form request target, without its query, as Express matches it: any case, an optional trailing slash. */
+/**
+ * The path of a request target, without its query, as Express matches it: any case, an optional
+ * trailing slash. An absolute-form target (`GET http://host:9717/metrics`, as a client sends through
+ * a forward proxy) names the same path (RFC 9112 §3.2.2).
+ */
 function routePath(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
-  const end = url.search(/[?#]/);
-  const path = (end === -1 ? url : url.slice(0, end)).toLowerCase();
+  const target = url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, "");
+  const end = target.search(/[?#]/);
+  const path = (end === -1 ? target : target.slice(0, end)).toLowerCase() || "/";
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 

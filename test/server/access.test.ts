@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import bcrypt from "bcryptjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createAccessControl, denyUnauthorized } from "../../src/server/access.js";
 import type { WebConfig } from "../../src/web-config.js";
 
@@ -40,6 +40,66 @@ describe("basic auth on the scrape", () => {
     ["an empty user", basic(`:${PASSWORD}`)],
   ])("refuses %s", async (_what, header) => {
     expect(await createAccessControl(webConfig({ prometheus: HASH })).authorize(request(header))).toBe(false);
+  });
+
+  it("refuses credentials without a colon, even ones that read as a user's name and password run together", async () => {
+    // Read as "user:password" with the colon left out: "prometheus" + "!" and the password "prometheus!".
+    const access = createAccessControl(webConfig({ prometheus: bcrypt.hashSync("prometheus!", 4) }));
+    expect(await access.authorize(request(basic("prometheus!")))).toBe(false);
+    expect(await access.authorize(request(basic("prometheus:prometheus!")))).toBe(true);
+  });
+
+  it("accepts an empty user name when the web config lists one, as exporter-toolkit does", async () => {
+    expect(await createAccessControl(webConfig({ "": HASH })).authorize(request(basic(`:${PASSWORD}`)))).toBe(true);
+  });
+
+  it("keeps refusing a wrong password after the right one was accepted, however often it is tried", async () => {
+    const access = createAccessControl(webConfig({ prometheus: HASH, grafana: bcrypt.hashSync("grafana-password", 4) }));
+    expect(await access.authorize(request(basic(`prometheus:${PASSWORD}`)))).toBe(true);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(await access.authorize(request(basic("prometheus:wrong")))).toBe(false);
+      expect(await access.authorize(request(basic(`grafana:${PASSWORD}`)))).toBe(false);
+    }
+    expect(await access.authorize(request(basic("grafana:grafana-password")))).toBe(true);
+  });
+
+  it("does not remember a password whose check was under way when the web config changed", async () => {
+    const access = createAccessControl(webConfig({ prometheus: HASH }));
+    const header = basic(`prometheus:${PASSWORD}`);
+    // Started under the old config, the check finishes under it; the new config must not inherit its result.
+    const underway = access.authorize(request(header));
+    access.update(webConfig({ prometheus: bcrypt.hashSync("rotated password", 4) }));
+    expect(await underway).toBe(true);
+    expect(await access.authorize(request(header))).toBe(false);
+
+    const removed = createAccessControl(webConfig({ prometheus: HASH }));
+    const beforeRemoval = removed.authorize(request(header));
+    removed.update(undefined);
+    expect(await beforeRemoval).toBe(true);
+  });
+
+  // bcrypt's cost is what a scrape or an attacker's guess pays; counted, not timed (speed belongs to `npm run bench`).
+  it("answers a scraper's repeated password with one bcrypt comparison, not one per scrape", async () => {
+    const compare = vi.spyOn(bcrypt, "compare");
+    try {
+      const access = createAccessControl(webConfig({ prometheus: HASH }));
+      for (let scrape = 0; scrape < 4; scrape++) expect(await access.authorize(request(basic(`prometheus:${PASSWORD}`)))).toBe(true);
+      expect(compare).toHaveBeenCalledTimes(1);
+    } finally {
+      compare.mockRestore();
+    }
+  });
+
+  it("pays a bcrypt comparison to refuse an unknown user, as for a wrong password, so timing does not tell which users exist", async () => {
+    const compare = vi.spyOn(bcrypt, "compare");
+    try {
+      const access = createAccessControl(webConfig({ prometheus: HASH }));
+      expect(await access.authorize(request(basic("prometheus:wrong")))).toBe(false);
+      expect(await access.authorize(request(basic(`grafana:${PASSWORD}`)))).toBe(false);
+      expect(compare).toHaveBeenCalledTimes(2);
+    } finally {
+      compare.mockRestore();
+    }
   });
 
   it("forgets every accepted password when the web config changes", async () => {

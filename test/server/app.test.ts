@@ -4,12 +4,14 @@ import type { AddressInfo } from "node:net";
 import { request } from "node:http";
 import bcrypt from "bcryptjs";
 import { pino } from "pino";
+import type { Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Exposition } from "../../src/metrics/exposition.js";
 import type { ExpositionFormat } from "../../src/metrics/render.js";
 import { createAccessControl } from "../../src/server/access.js";
 import type { AccessControl } from "../../src/server/access.js";
 import { createApp, negotiateFormat } from "../../src/server/app.js";
+import { captureLogs } from "../helpers.js";
 
 let server: Server | undefined;
 
@@ -20,14 +22,16 @@ function exposition(text: string, contentType = "text/plain"): Exposition {
   return { chunks, length: whole.length, contentType, gzip: false };
 }
 
-async function serve(options: { ready?: boolean; expose?: (format: ExpositionFormat, gzip: boolean) => Promise<Exposition>; access?: AccessControl } = {}): Promise<string> {
+async function serve(
+  options: { ready?: boolean | (() => boolean); expose?: (format: ExpositionFormat, gzip: boolean) => Promise<Exposition>; access?: AccessControl; logger?: Logger } = {},
+): Promise<string> {
   const app = createApp({
     metricsPath: "/metrics",
     ...(options.access ? { access: options.access } : {}),
     getExposition: options.expose ?? ((format, gzip) => Promise.resolve(exposition(`body ${format} ${gzip}\n`, `type/${format}`))),
-    isReady: () => options.ready ?? true,
+    isReady: () => (typeof options.ready === "function" ? options.ready() : (options.ready ?? true)),
     landing: { name: "partner-security-exporter", version: "1.2.3", links: [{ href: "/metrics", text: "Metrics" }] },
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
   });
   server = createServer(app);
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
@@ -56,24 +60,59 @@ describe("createApp", () => {
     expect(await response.text()).toBe("body openmetrics false\n");
   });
 
-  it("asks for gzip only when the client accepts it", async () => {
+  it.each<[string, boolean]>([
+    ["gzip", true],
+    ["gzip, deflate", true],
+    ["GZIP;q=1", true],
+    ["gzip;q=0.5", true],
+    ["gzip;q=0.001", true],
+    ["deflate, gzip;q=0.8", true],
+    ["identity", false],
+    ["gzip;q=0", false],
+    ["gzip ;q=0", false],
+    ["gzip;q=0.000", false],
+    ["deflate, gzip; q=0", false],
+    ["gzipped", false],
+    ["*", true],
+    ["br, *;q=0.1", true],
+    ["*;q=0", false],
+    ["*;q=0, gzip", true],
+    ["gzip;q=0, *", false],
+  ])("asks for gzip when Accept-Encoding is %j: %s (gzip named or matched by *, with a weight above 0)", async (acceptEncoding, gzip) => {
     const asked: boolean[] = [];
     const base = await serve({
-      expose: (_format, gzip) => {
-        asked.push(gzip);
+      expose: (_format, wanted) => {
+        asked.push(wanted);
         return Promise.resolve(exposition("x"));
       },
     });
-    await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip, deflate" } });
-    await fetch(`${base}/metrics`, { headers: { "accept-encoding": "identity" } });
-    await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip;q=0" } });
-    expect(asked).toEqual([true, false, false]);
+    await fetch(`${base}/metrics`, { headers: { "accept-encoding": acceptEncoding } });
+    expect(asked).toEqual([gzip]);
   });
 
   it("answers /healthz always and /readyz only once ready", async () => {
-    const base = await serve({ ready: false });
+    let ready = false;
+    const base = await serve({ ready: () => ready });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it("answers probes, unknown paths and refused methods with one plain-text line", async () => {
+    let ready = false;
+    const base = await serve({ ready: () => ready });
+    const replies = [await fetch(`${base}/healthz`), await fetch(`${base}/readyz`)];
+    ready = true;
+    replies.push(await fetch(`${base}/readyz`), await fetch(`${base}/nope`), await fetch(`${base}/metrics`, { method: "POST", body: "x" }));
+    const seen = await Promise.all(replies.map(async (reply) => [reply.status, reply.headers.get("content-type"), await reply.text()]));
+    expect(seen).toEqual([
+      [200, "text/plain; charset=utf-8", "ok\n"],
+      [503, "text/plain; charset=utf-8", "waiting for the first refresh\n"],
+      [200, "text/plain; charset=utf-8", "ready\n"],
+      [404, "text/plain; charset=utf-8", "not found\n"],
+      [405, "text/plain; charset=utf-8", "method not allowed\n"],
+    ]);
   });
 
   it("has a landing page at / exactly, and 404 elsewhere", async () => {
@@ -83,6 +122,58 @@ describe("createApp", () => {
     expect(await landing.text()).toContain('<a href="/metrics">Metrics</a>');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/index.html`)).status).toBe(404);
+    for (const path of ["//", "//?a=1"]) expect((await fetch(`${base}${path}`)).status).toBe(404);
+  });
+
+  it.each<[string, number, string]>([
+    ["/metrics", 200, "body text false\n"],
+    ["/METRICS/?x=1", 200, "body text false\n"],
+    ["/healthz", 200, "ok\n"],
+    ["", 200, "<!doctype html>"],
+    ["/nope", 404, "not found\n"],
+  ])("answers an absolute-form request target (GET http://host%s, as through a forward proxy) as its path", async (path, status, body) => {
+    const base = await serve();
+    const answer = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      const url = new URL(base);
+      // node:http sends `path` as the request target as it is: here a whole URL (RFC 9112 §3.2.2).
+      request({ host: url.hostname, port: url.port, path: `${base}${path}`, headers: { "accept-encoding": "identity" } }, (response) => {
+        let text = "";
+        response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode, body: text }));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(answer.status).toBe(status);
+    expect(answer.body.toLowerCase().startsWith(body.toLowerCase())).toBe(true);
+  });
+
+  it("serves the landing page as HTML that a browser renders", async () => {
+    const base = await serve();
+    const landing = await fetch(base);
+    expect(landing.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await landing.text()).toMatch(/^<!doctype html>/);
+  });
+
+  it("lets the landing page load nothing but its inline style, and sends no HSTS over plain HTTP", async () => {
+    const base = await serve();
+    const response = await fetch(base);
+    const policy = new Map(
+      (response.headers.get("content-security-policy") ?? "").split(";").map((directive) => {
+        const [name = "", ...values] = directive.trim().split(/\s+/);
+        return [name, values.join(" ")];
+      }),
+    );
+    expect(policy.get("default-src")).toBe("'none'");
+    expect(policy.get("style-src")).toBe("'unsafe-inline'");
+    expect(policy.get("form-action")).toBe("'none'");
+    expect(policy.get("frame-ancestors")).toBe("'none'");
+    expect(response.headers.get("strict-transport-security")).toBeNull();
+  });
+
+  it("sends no X-Powered-By on any page", async () => {
+    const base = await serve();
+    for (const path of ["/", "/healthz", "/readyz", "/nope"]) expect((await fetch(`${base}${path}`)).headers.get("x-powered-by")).toBeNull();
   });
 
   it("sends security headers (helmet) with the landing page", async () => {
@@ -130,11 +221,33 @@ describe("createApp", () => {
     expect(response.headers.get("allow")).toBe("GET, HEAD");
   });
 
-  it("answers 500 without a stack trace when the exposition fails", async () => {
-    const base = await serve({ expose: () => Promise.reject(new Error("secret internals at /src/x.ts:1")) });
+  it("answers 500 without a stack trace when the exposition fails, and logs the error for the operator", async () => {
+    const logs = captureLogs();
+    const base = await serve({ expose: () => Promise.reject(new Error("secret internals at /src/x.ts:1")), logger: pino(logs.stream) });
     const response = await fetch(`${base}/metrics`);
     expect(response.status).toBe(500);
+    expect(response.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await response.text()).toBe("internal error\n");
+    const logged = logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string } });
+    expect(logged.map((entry) => [entry.level, entry.msg, entry.err?.message])).toEqual([[50, "request failed", "secret internals at /src/x.ts:1"]]);
+  });
+
+  it("cuts the connection when a scrape fails after its headers went out, so a scraper never takes a partial body for a whole one", async () => {
+    // The second of three chunks cannot be read: the failure comes after the 200 and its Content-Length were written.
+    const chunks = [Buffer.from("part"), Buffer.from("lost"), Buffer.from("end\n")];
+    Object.defineProperty(chunks, 1, {
+      get: () => {
+        throw new Error("chunk unreadable");
+      },
+    });
+    const base = await serve({ expose: () => Promise.resolve({ chunks, length: 12, contentType: "text/plain", gzip: false }) });
+    const outcome = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.text())
+      .then(
+        (body) => `a whole body: ${body}`,
+        (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+      );
+    expect(outcome).toMatch(/^TypeError: (fetch failed|terminated)$/);
   });
 
   it("does not route a raw OPTIONS request", async () => {

@@ -70,6 +70,16 @@ describe("watchWebConfig", () => {
     watch.stop();
   });
 
+  it("applies no change once stopped, as at shutdown", () => {
+    const applied: WebConfig[] = [];
+    const watch = watchWebConfig({ initial: loadWebConfig(path), apply: (next) => void applied.push(next), logger, checkEveryMs: CHECK_MS });
+    watch.stop();
+    writeFileSync(path, users("bob"));
+    vi.advanceTimersByTime(3 * CHECK_MS);
+    expect(applied).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
   it("has nothing to reload or watch when no file was given", () => {
     const watch = watchWebConfig({ initial: undefined, apply: () => undefined, logger, checkEveryMs: CHECK_MS });
     expect(watch.reload("SIGHUP")?.message).toContain("PSE_WEB_CONFIG_FILE");
