@@ -1,7 +1,7 @@
 /**
  * The scores of the latest `npm run mutation` per module and per file, from Stryker's JSON report
  * (reports/mutation/, one per run), with the mutants listed in mutation-equivalents.json left out:
- * they change nothing a user could observe. Writes docs/mutation.md and lists every surviving mutant
+ * they change nothing a user could observe (matched by file, line, column, mutator and replacement). Writes docs/mutation.md and lists every surviving mutant
  * that is neither killed nor listed; exits 1 when there is one, or when a module scores below 90%.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -29,6 +29,8 @@ interface Run {
 export interface Equivalent {
   readonly file: string;
   readonly line: number;
+  /** Stryker's column: several mutants of one kind can share a line. */
+  readonly column: number;
   readonly mutator: string;
   readonly replacement: string;
   readonly reason: string;
@@ -45,7 +47,12 @@ const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
 export function isListed(equivalents: readonly Equivalent[], file: string, mutant: Mutant): boolean {
   return equivalents.some(
-    (equivalent) => equivalent.file === file && equivalent.line === mutant.location.start.line && equivalent.mutator === mutant.mutatorName && equivalent.replacement === (mutant.replacement ?? ""),
+    (equivalent) =>
+      equivalent.file === file &&
+      equivalent.line === mutant.location.start.line &&
+      equivalent.column === mutant.location.start.column &&
+      equivalent.mutator === mutant.mutatorName &&
+      equivalent.replacement === (mutant.replacement ?? ""),
   );
 }
 
@@ -155,7 +162,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
           "",
           `Entries of \`mutation-equivalents.json\` that match no surviving mutant (the line moved, or a test kills it now; update or remove them) (${stale.length}):`,
           "",
-          ...stale.map((equivalent) => `- \`${equivalent.file}:${equivalent.line} ${equivalent.mutator} → ${JSON.stringify(equivalent.replacement)}\``),
+          ...stale.map((equivalent) => `- \`${equivalent.file}:${equivalent.line}:${equivalent.column} ${equivalent.mutator} → ${JSON.stringify(equivalent.replacement)}\``),
         ]),
     "",
   ];

@@ -20,10 +20,11 @@ describe("the mutation report", () => {
     expect(score({ killed: 2, survived: 2, equivalent: 0 })).toBe(50);
   });
 
-  it("does not count a survivor listed as equivalent (same file, line, mutator and replacement), and only that one", () => {
+  it("does not count a survivor listed as equivalent (same file, line, column, mutator and replacement), and only that one", () => {
     const equivalents = [
-      { file: "src/metrics/render.ts", line: 3, mutator: "StringLiteral", replacement: '""', reason: "changes nothing" },
-      { file: "src/metrics/render.ts", line: 4, mutator: "ConditionalExpression", replacement: '""', reason: "another mutant" },
+      { file: "src/metrics/render.ts", line: 3, column: 1, mutator: "StringLiteral", replacement: '""', reason: "changes nothing" },
+      { file: "src/metrics/render.ts", line: 4, column: 1, mutator: "ConditionalExpression", replacement: '""', reason: "another mutant" },
+      { file: "src/metrics/render.ts", line: 4, column: 2, mutator: "StringLiteral", replacement: '""', reason: "the same kind of mutant in another column" },
     ];
     const { files, unexplained } = tally(report, equivalents);
     expect(files.get("src/metrics/render.ts")).toEqual({ killed: 2, survived: 1, equivalent: 1 });
@@ -52,7 +53,7 @@ describe("the mutation report", () => {
   });
 
   it("reports a listed equivalent that no longer matches a survivor of a file that was run, and only that one", () => {
-    const listed = (file: string, line: number) => ({ file, line, mutator: "StringLiteral", replacement: '""', reason: "changes nothing" });
+    const listed = (file: string, line: number) => ({ file, line, column: 1, mutator: "StringLiteral", replacement: '""', reason: "changes nothing" });
     const current = listed("src/metrics/render.ts", 3);
     const moved = listed("src/metrics/render.ts", 30);
     const killedNow = listed("src/metrics/render.ts", 1);
