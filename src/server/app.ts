@@ -156,7 +156,6 @@ export function createApp(options: AppOptions): RequestListener {
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("etag", false);
   for (const route of routes) {
     if (route.beforeExpress) continue;
     // Express's routing is not strict and would serve the landing page at "//" too: it is "/" exactly.
