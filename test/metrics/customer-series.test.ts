@@ -43,6 +43,11 @@ const CASES: ReadonlyArray<{ customer: CustomerInsight; band: string; noncomplia
   { customer: tenant("t-no-users", 0, 0, 0, { securityDefaults: true }), band: "unknown", noncompliant: true, withoutPolicy: false },
   { customer: tenant("t-counts-missing", undefined, 3, 3, { securityDefaults: true }), band: "unknown", noncompliant: true, withoutPolicy: false },
   { customer: tenant("t-users-missing", 3, 0, undefined, UNKNOWN), band: "unknown", noncompliant: true, withoutPolicy: false },
+  { customer: tenant("t-non-admins-missing", 3, undefined, 3, UNKNOWN), band: "unknown", noncompliant: true, withoutPolicy: false },
+  // One policy state known, disabled, the others unknown: each alone makes a tenant one without an MFA policy.
+  { customer: tenant("t-only-sd-known-off", 2, 8, 10, { ...UNKNOWN, securityDefaults: false }), band: "100_percent", noncompliant: true, withoutPolicy: true },
+  { customer: tenant("t-only-ca-known-off", 2, 8, 10, { ...UNKNOWN, conditionalAccess: false }), band: "100_percent", noncompliant: true, withoutPolicy: true },
+  { customer: tenant("t-only-legacy-known-off", 2, 8, 10, { ...UNKNOWN, legacyPerUser: false }), band: "100_percent", noncompliant: true, withoutPolicy: true },
 ];
 
 async function snapshotOf(customers: readonly CustomerInsight[]): Promise<Snapshot> {

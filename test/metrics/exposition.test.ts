@@ -1,7 +1,9 @@
-import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { constants, crc32, deflateRawSync, gunzipSync, inflateRawSync } from "node:zlib";
+import { Gauge } from "prom-client";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExpositionCache, expositionBody } from "../../src/metrics/exposition.js";
 import { renderSnapshot } from "../../src/metrics/render.js";
+import type { RenderedSnapshot } from "../../src/metrics/render.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 import { sampleValue } from "../helpers.js";
@@ -91,5 +93,121 @@ describe("createExpositionCache", () => {
     const text = expositionBody(await cache.expose("text", false)).toString("utf8");
     expect(text).not.toMatch(/^partner_security_score /m);
     expect(text).toMatch(/^partner_security_exporter_refresh_success /m);
+  });
+});
+
+describe("createExpositionCache over time", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function freezeClock(): void {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(1_800_000_000_000);
+  }
+
+  it("serves self-metrics less than a second old: a figure that changes without an update (as process CPU does) shows a second later, not before", async () => {
+    freezeClock();
+    const { self, cache } = await cacheWithSnapshot();
+    const series = self.registries.text.getSingleMetric("partner_security_exporter_graph_series");
+    if (!(series instanceof Gauge)) throw new Error("partner_security_exporter_graph_series is not a gauge");
+    const scrape = async () => sampleValue(expositionBody(await cache.expose("text", false)).toString("utf8"), "partner_security_exporter_graph_series");
+    expect(await scrape()).toBe(0);
+    series.set(7);
+    vi.setSystemTime(Date.now() + 999);
+    expect(await scrape()).toBe(0);
+    vi.setSystemTime(Date.now() + 1);
+    expect(await scrape()).toBe(7);
+  });
+
+  it("renders the self-metrics again on the next scrape after a rendering failed, not a second later", async () => {
+    freezeClock();
+    const { self, cache } = await cacheWithSnapshot();
+    const render = self.registries.text.metrics.bind(self.registries.text);
+    let failing = true;
+    self.registries.text.metrics = () => (failing ? Promise.reject(new Error("collect failed")) : render());
+    await expect(cache.expose("text", false)).rejects.toThrow("collect failed");
+    failing = false;
+    const text = await cache.expose("text", false).then(
+      (exposition) => expositionBody(exposition).toString("utf8"),
+      (error: unknown) => `the scrape failed too: ${String(error)}`,
+    );
+    expect(sampleValue(text, "partner_security_exporter_build_info", { version: "1.0.0", revision: "abc" }), text).toBe(1);
+  });
+
+  it("sends a refresh published while a scrape was under way on the very next scrape", async () => {
+    freezeClock();
+    const { cache } = await cacheWithSnapshot();
+    const snapshot = await fixtureSnapshot();
+    const next = await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { refreshInterval: "15m", customerSeries: "all" });
+    const underWay = cache.expose("text", false);
+    cache.publish(next);
+    // The scrape under way sends the refresh it began with, whole.
+    expect(sampleValue(expositionBody(await underWay).toString("utf8"), "partner_security_score")).toBe(14.29);
+    expect(sampleValue(expositionBody(await cache.expose("text", false)).toString("utf8"), "partner_security_score")).toBe(42);
+  });
+});
+
+describe("the published rendering", () => {
+  it("is current from its publication until it is dropped", async () => {
+    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
+    const cache = createExpositionCache(self);
+    expect(cache.current()).toBeUndefined();
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" });
+    cache.publish(rendered);
+    expect(cache.current()).toBe(rendered);
+    cache.drop();
+    expect(cache.current()).toBeUndefined();
+  });
+});
+
+describe("the body as sent", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const MIB = 1024 * 1024;
+
+  it.each([false, true])("gives the number of bytes it sends as its length, for Content-Length (gzip %s)", async (gzip) => {
+    const { cache } = await cacheWithSnapshot();
+    const exposition = await cache.expose("text", gzip);
+    expect(exposition.length).toBe(expositionBody(exposition).length);
+    expect(exposition.length).toBe(exposition.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  });
+
+  it("is one buffer when small, and a large Graph part is sent as the buffers rendered at refresh time, never copied", async () => {
+    const { cache } = await cacheWithSnapshot();
+    expect((await cache.expose("text", false)).chunks).toHaveLength(1);
+    expect((await cache.expose("text", true)).chunks).toHaveLength(1);
+    const snapshot = await fixtureSnapshot();
+    const template = snapshot.customers[0]!;
+    const customers = Array.from({ length: 8000 }, (_, index) => ({ ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` }));
+    const large = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all" });
+    expect(large.bodies.text.length).toBeGreaterThan(MIB);
+    cache.publish(large);
+    const sent = await cache.expose("text", false);
+    expect(sent.chunks.slice(0, -1)).toHaveLength(large.bodies.text.chunks.length);
+    large.bodies.text.chunks.forEach((chunk, index) => expect(sent.chunks[index]).toBe(chunk));
+  });
+
+  it("copies a body into one buffer only below 1 MiB", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(1_800_000_000_000);
+    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
+    const cache = createExpositionCache(self);
+    const selfMetricsBytes = (await cache.expose("text", false)).length;
+    function graphPartOf(bytes: number): RenderedSnapshot {
+      const plain = Buffer.alloc(bytes, "# padding\n");
+      const body = { chunks: [plain], length: bytes, deflated: deflateRawSync(plain, { finishFlush: constants.Z_SYNC_FLUSH }), crc: crc32(plain) };
+      return { bodies: { text: body, openmetrics: body }, renderedAt: 0, series: 0 };
+    }
+    cache.publish(graphPartOf(MIB - selfMetricsBytes - 1));
+    const below = await cache.expose("text", false);
+    expect(below.length).toBe(MIB - 1);
+    expect(below.chunks).toHaveLength(1);
+    cache.publish(graphPartOf(MIB - selfMetricsBytes));
+    const at = await cache.expose("text", false);
+    expect(at.length).toBe(MIB);
+    expect(at.chunks).toHaveLength(2);
   });
 });

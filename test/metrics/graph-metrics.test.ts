@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ALL_METRICS } from "../../src/metrics/all-metrics.js";
 import type { MetricContract } from "../../src/metrics/contract.js";
+import { createExpositionCache, expositionBody } from "../../src/metrics/exposition.js";
 import { GRAPH_METRICS } from "../../src/metrics/graph-metrics.js";
 import { renderSnapshot } from "../../src/metrics/render.js";
 import { SELF_METRICS, SNAPSHOT_GENERATION } from "../../src/metrics/self-metric-table.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 import { ALL_SOURCES, fixtureSnapshot } from "../fixtures/graph-fixtures.js";
+import { seriesLines } from "../helpers.js";
 
 const SELF_ROWS: readonly MetricContract[] = [SNAPSHOT_GENERATION, ...Object.values(SELF_METRICS)];
 
@@ -86,5 +88,57 @@ describe("the labels of every sample are its row's labelNames", () => {
       expect(values.length, `${row.name} has samples once exercised`).toBeGreaterThan(0);
       for (const value of values) for (const key of Object.keys(value.labels)) expect(allowed, `${row.name} ${key}`).toContain(key);
     }
+  });
+});
+
+describe("ALL_METRICS, what docs/metrics.md and the contract tests are made from", () => {
+  it("lists every metric a scrape serves (besides prom-client's process_ and nodejs_ ones) under the TYPE it is served with, and no other", async () => {
+    const cache = createExpositionCache(exerciseSelfMetrics());
+    cache.publish(await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { refreshInterval: "15m", customerSeries: "all", generation: 1 }));
+    const text = expositionBody(await cache.expose("text", false)).toString("utf8");
+    const served = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].filter((match) => !/^(process|nodejs)_/.test(match[1] ?? "")).map((match) => [match[1], match[2]]);
+    expect(Object.fromEntries(ALL_METRICS.map((row) => [row.name, row.type]))).toEqual(Object.fromEntries(served));
+  });
+});
+
+describe("the partner-tenant counts of the typed requirements", () => {
+  const COUNTS = [
+    "partner_security_admins",
+    "partner_security_admins_mfa_enabled",
+    "partner_security_admins_required_not_using_mfa",
+    "partner_security_users",
+    "partner_security_users_mfa_enabled",
+    "partner_security_users_required_not_using_mfa",
+    "partner_security_mfa_policy_enabled",
+    "partner_security_customer_tenants",
+    "partner_security_customer_tenants_mfa_compliant",
+    "partner_security_spending_budget_customers",
+    "partner_security_spending_budget_customers_with_budget",
+    "partner_security_alert_average_response_time_seconds",
+  ];
+
+  async function textOf(snapshot: Awaited<ReturnType<typeof fixtureSnapshot>>): Promise<string> {
+    return Buffer.concat((await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+  }
+
+  function linesOf(text: string, name: string): string[] {
+    return seriesLines(text).filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+  }
+
+  it("has none of their series, and the rest of the exposition, when Graph listed no requirement (a 404 on requirements)", async () => {
+    const snapshot = await fixtureSnapshot();
+    const rendering = textOf({ ...snapshot, requirements: [] });
+    await expect(rendering, "the rendering").resolves.toMatch(/^partner_security_score 14\.29$/m);
+    const text = await rendering;
+    for (const name of COUNTS) expect(linesOf(text, name), name).toEqual([]);
+  });
+
+  it("has no average response time series when its requirement gives no average, rather than NaN", async () => {
+    const snapshot = await fixtureSnapshot();
+    const requirements = snapshot.requirements.map((requirement) =>
+      requirement.details.kind === "responseTime" ? { ...requirement, details: { kind: "responseTime" as const, averageResponseTimeHours: undefined } } : requirement,
+    );
+    expect(linesOf(await textOf(snapshot), "partner_security_alert_average_response_time_seconds")).toEqual(["partner_security_alert_average_response_time_seconds 4320"]);
+    expect(linesOf(await textOf({ ...snapshot, requirements }), "partner_security_alert_average_response_time_seconds")).toEqual([]);
   });
 });

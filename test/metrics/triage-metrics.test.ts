@@ -163,3 +163,107 @@ describe("the alert_type breakdown is bounded", () => {
     expect(summary.openByType.reduce((total, entry) => total + entry.count, 0)).toBe(alerts.length);
   });
 });
+
+describe("open alerts, whatever order Graph lists them in", () => {
+  const OPEN_HELP = "open (active or investigating, test alerts not counted) partner security alerts";
+
+  function openAlert(id: string, fields: Partial<SecurityAlert>): SecurityAlert {
+    return { id, status: "active", severity: "high", alertType: "usageAnomalyDetection", customerTenantId: FABRIKAM, detectedSeconds: undefined, isTest: false, ...fields };
+  }
+
+  async function alertExposition(securityAlerts: readonly SecurityAlert[]): Promise<string> {
+    const snapshot = { ...(await fixtureSnapshot([], ALL_SOURCES)), securityAlerts };
+    const rendered = await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "all" });
+    return Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+  }
+
+  it.each([
+    ["oldest first", [100, 200, undefined]],
+    ["oldest last", [undefined, 200, 100]],
+    ["oldest in the middle", [200, 100, undefined]],
+  ] as const)("dates the oldest open alert of a severity and of a customer by its detection time (%s), one without a time not counting", async (_order, times) => {
+    const text = await alertExposition(times.map((detectedSeconds, index) => openAlert(`a${index}`, { detectedSeconds })));
+    expect(lines(text, "partner_security_alerts_oldest_active_detected_timestamp_seconds")).toEqual(['partner_security_alerts_oldest_active_detected_timestamp_seconds{severity="high"} 100']);
+    expect(lines(text, "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds")).toEqual([
+      `partner_security_customer_alerts_oldest_active_detected_timestamp_seconds{customer_tenant_id="${FABRIKAM}",severity="high"} 100`,
+    ]);
+  });
+
+  it("counts an open alert Graph names no customer for in the partner-wide series only", async () => {
+    const text = await alertExposition([openAlert("mine", { customerTenantId: undefined, detectedSeconds: 50 }), openAlert("theirs", { detectedSeconds: 100 })]);
+    expect(sampleValue(text, "partner_security_alerts_active", { alert_type: "usageAnomalyDetection", severity: "high" })).toBe(2);
+    expect(sampleValue(text, "partner_security_alerts_oldest_active_detected_timestamp_seconds", { severity: "high" })).toBe(50);
+    expect(lines(text, "partner_security_customer_alerts_active")).toEqual([`partner_security_customer_alerts_active{customer_tenant_id="${FABRIKAM}",severity="high"} 1`]);
+    expect(lines(text, "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds")).toEqual([
+      `partner_security_customer_alerts_oldest_active_detected_timestamp_seconds{customer_tenant_id="${FABRIKAM}",severity="high"} 100`,
+    ]);
+  });
+
+  it.each([
+    ["from most to least severe", ["unknown", "high", "medium", "low", "informational"]],
+    ["shuffled", ["medium", "unknown", "informational", "high", "low"]],
+  ] as const)("lists the severities of one alert type from informational to unknown (Graph's order %s)", async (_order, severities) => {
+    const text = await alertExposition(severities.map((severity, index) => openAlert(`a${index}`, { severity })));
+    expect(lines(text, "partner_security_alerts_active")).toEqual(
+      ["informational", "low", "medium", "high", "unknown"].map((severity) => `partner_security_alerts_active{alert_type="usageAnomalyDetection",severity="${severity}"} 1`),
+    );
+  });
+
+  it(`names, of the alert types tied at the cut-off, the first ${ALERT_TYPES_NAMED} by name and counts the rest as alert_type="other"`, async () => {
+    // 21 types of one open alert each: t20, last by name, is the one counted as other.
+    const types = Array.from({ length: ALERT_TYPES_NAMED + 1 }, (_, index) => `t${String(index).padStart(2, "0")}`);
+    const expected = [
+      'partner_security_alerts_active{alert_type="other",severity="low"} 1',
+      ...types.slice(0, ALERT_TYPES_NAMED).map((type) => `partner_security_alerts_active{alert_type="${type}",severity="low"} 1`),
+    ];
+    const orders = [types, [...types].reverse(), [...types.slice(0, 10), ...types.slice(20), ...types.slice(10, 20)], types.filter((_, i) => i % 2 === 1).concat(types.filter((_, i) => i % 2 === 0))];
+    for (const order of orders) {
+      const text = await alertExposition(order.map((alertType) => openAlert(alertType, { alertType, severity: "low" })));
+      expect(lines(text, "partner_security_alerts_active"), order.join(",")).toEqual(expected);
+    }
+  });
+
+  it("says in the HELP of every open-alert metric what counts as open", async () => {
+    const text = await exposition();
+    expect(text).toContain(
+      `# HELP partner_security_alerts_active Count of ${OPEN_HELP}, per alert type and severity; the 20 types with the most open alerts keep their name, the others are counted as alert_type="other". Cached; refreshed from Microsoft Graph every 15m.\n`,
+    );
+    for (const name of ["partner_security_alerts_oldest_active_detected_timestamp_seconds", "partner_security_customer_alerts_active", "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds"]) {
+      expect(text.split("\n").find((line) => line.startsWith(`# HELP ${name} `)), name).toContain(OPEN_HELP);
+    }
+  });
+});
+
+describe("customer names and GDAP relationships in the narrower modes", () => {
+  it("with PSE_CUSTOMER_SERIES=none names the customers of active GDAP relationships", async () => {
+    const text = await exposition("none", { customerNames: "gdap", gdapRelationships: true, securityAlerts: false });
+    // Tailspin's active relationship has no name to give; Müller's are expired or unknown.
+    expect(lines(text, "partner_security_customer_info").map((line) => /customer_tenant_id="([^"]+)"/.exec(line)?.[1])).toEqual([FABRIKAM, CONTOSO]);
+  });
+
+  it("with PSE_CUSTOMER_SERIES=noncompliant names the tenants that get per-tenant series, not the fully covered ones", async () => {
+    const base = await fixtureSnapshot([], ALL_SOURCES);
+    const covered = { tenantId: "c-covered", compliantAdmins: 2, compliantNonAdmins: 8, totalUsers: 10, policies: { securityDefaults: true, conditionalAccess: undefined, legacyPerUser: undefined } };
+    const partial = { ...covered, tenantId: "c-partial", compliantNonAdmins: 1 };
+    const snapshot = {
+      ...base,
+      customers: [covered, partial],
+      customerNames: [covered, partial].map(({ tenantId }) => ({ tenantId, name: `Name of ${tenantId}`, domain: "" })),
+      gdapRelationships: undefined,
+      securityAlerts: undefined,
+    };
+    const rendered = await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "noncompliant" });
+    const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+    expect(lines(text, "partner_security_customer_info")).toEqual(['partner_security_customer_info{customer_tenant_id="c-partial",customer_name="Name of c-partial",customer_domain=""} 1']);
+  });
+
+  it("exports the end of an active relationship Graph names no customer for, with customer_tenant_id empty", async () => {
+    const snapshot = await fixtureSnapshot([], ALL_SOURCES);
+    const orphan = { ...snapshot, gdapRelationships: [{ id: "r", customerTenantId: undefined, status: "active" as const, endSeconds: 100, autoExtendSeconds: 0 }] };
+    const rendered = await renderSnapshot(orphan, { refreshInterval: "15m", customerSeries: "all" });
+    const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
+    expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
+      'partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="",relationship_id="r",auto_extend="false"} 100',
+    ]);
+  });
+});
