@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const MODULES = ["src/graph/", "src/metrics/", "src/poller/", "src/server/", "src/config.ts"] as const;
+export const MODULES = ["src/graph/", "src/metrics/", "src/poller/", "src/server/", "src/config.ts"] as const;
 const TARGET = 90;
 
 interface Mutant {
@@ -114,9 +114,10 @@ function sum(tallies: Tally[]): Tally {
   return tallies.reduce((total, one) => ({ killed: total.killed + one.killed, survived: total.survived + one.survived, equivalent: total.equivalent + one.equivalent }), { killed: 0, survived: 0, equivalent: 0 });
 }
 
-function row(name: string, counts: Tally, run: string): string {
+function row(name: string, counts: Tally | undefined, run: string): string {
+  if (counts === undefined) return `| ${name} | not run | | | | |`;
   const total = counts.killed + counts.survived + counts.equivalent;
-  return total === 0 ? `| ${name} | not run | | | | |` : `| ${name} | ${score(counts).toFixed(1)}% | ${counts.killed} | ${counts.survived} | ${counts.equivalent} | ${run} |`;
+  return `| ${name} | ${total === 0 ? "no mutants" : `${score(counts).toFixed(1)}%`} | ${counts.killed} | ${counts.survived} | ${counts.equivalent} | ${run} |`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -143,7 +144,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     "",
     "| module | score | killed | survived | equivalent | run |",
     "|---|---:|---:|---:|---:|---|",
-    ...modules.map(([module, counts]) => row(`\`${module}\``, counts, describeRuns([...files.keys()].filter((file) => file.startsWith(module)).map((file) => runs.get(file))))),
+    ...modules.map(([module, counts]) => {
+      const ran = [...files.keys()].filter((file) => file.startsWith(module));
+      return row(`\`${module}\``, ran.length === 0 ? undefined : counts, describeRuns(ran.map((file) => runs.get(file))));
+    }),
     "",
     "Per file:",
     "",

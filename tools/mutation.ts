@@ -7,8 +7,9 @@
  * them (test/global-setup.ts then reuses it), and removed afterwards.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import setup from "../test/global-setup.js";
+import { MODULES } from "./mutation-report.js";
 
 const modules = process.argv.slice(2);
 const globs = modules.map((module) => (module.endsWith(".ts") ? module : `${module.replace(/\/$/, "")}/**/*.ts`));
@@ -28,8 +29,16 @@ const report = stryker.status === 0 ? spawnSync("npx", ["tsx", "tools/mutation-r
 teardown();
 process.exit(report.status ?? 1);
 
-/** docs/mutation.md names, per file, the command and the day of the run its score comes from. */
+/**
+ * docs/mutation.md names, per file, the command and the day of the run its score comes from. A file
+ * the run covered in which Stryker found nothing to mutate (types, `as const` tables) is absent from
+ * its report: it is added with no mutants, so that it does not read as not run.
+ */
 function recordRun(file: string, command: string): void {
-  const report = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...report, run: { command, date: new Date().toISOString().slice(0, 10), node: process.versions.node } }));
+  const report = JSON.parse(readFileSync(file, "utf8")) as { files: Record<string, unknown> };
+  const covered = (modules.length === 0 ? MODULES : modules).flatMap((module) =>
+    statSync(module).isDirectory() ? readdirSync(module, { recursive: true, encoding: "utf8" }).map((entry) => `${module.replace(/\/$/, "")}/${entry}`) : [module],
+  );
+  const files = Object.fromEntries(covered.filter((path) => path.endsWith(".ts")).map((path) => [path, { language: "typescript", source: "", mutants: [] }]));
+  writeFileSync(file, JSON.stringify({ ...report, files: { ...files, ...report.files }, run: { command, date: new Date().toISOString().slice(0, 10), node: process.versions.node } }));
 }

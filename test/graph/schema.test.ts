@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { SchemaError } from "../../src/graph/errors.js";
+import { EnvelopeError, SchemaError } from "../../src/graph/errors.js";
 import { graphNumber, latestHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "../../src/graph/schema.js";
 import { wireFixture } from "../fixtures/graph-fixtures.js";
 
 function collect(): { warnings: string[]; warn: (message: string) => void } {
   const warnings: string[] = [];
   return { warnings, warn: (message) => warnings.push(message) };
+}
+
+/** The error a call throws, to compare its class and whole message. */
+function thrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
 }
 
 function requirementsFixture(): unknown[] {
@@ -20,11 +30,13 @@ describe("graphNumber", () => {
     ["NaN", Number.NaN],
     ["INF", Number.POSITIVE_INFINITY],
     ["-INF", Number.NEGATIVE_INFINITY],
+    [" INF ", Number.POSITIVE_INFINITY],
   ])("reads %j", (input, expected) => {
     expect(graphNumber.parse(input)).toBe(expected);
   });
 
-  it.each([["abc"], [""], [null], [true]])("rejects %j", (input) => {
+  // A blank string is no number: Number("  ") would be 0.
+  it.each([["abc"], [""], ["   "], [null], [true]])("rejects %j", (input) => {
     expect(graphNumber.safeParse(input).success).toBe(false);
   });
 });
@@ -164,11 +176,188 @@ describe("history and customer insights", () => {
   it("drops a customer without a tenantId", () => {
     const { warn, warnings } = collect();
     expect(parseCustomerInsight({ mfa: {} }, warn)).toBeUndefined();
-    expect(warnings).toHaveLength(1);
+    expect(warnings).toEqual(["customerInsights[].tenantId: customer without a tenantId dropped"]);
   });
 
   it("returns the nextLink of a page and rejects a page without value", () => {
     expect(parseCollectionPage("customerInsights", wireFixture("customerInsights")).nextLink).toContain("$skiptoken=abc");
     expect(() => parseCollectionPage("customerInsights", { values: [] })).toThrow(/customerInsights: response is not an OData collection page/);
+  });
+});
+
+describe("refused responses and dropped fields say which field, on one line", () => {
+  it.each<[string, unknown, string]>([
+    ["a body without value", { values: [] }, "value: Invalid input: expected array, received undefined"],
+    ["a null body", null, "body: Invalid input: expected object, received null"],
+    ["an HTML page read as a string", "<html>", "body: Invalid input: expected object, received string"],
+    ["a page with two bad fields", { value: "x", "@odata.nextLink": 5 }, "value: Invalid input: expected array, received string; @odata.nextLink: Invalid input: expected string, received number"],
+  ])("refuses %s as a collection page, naming each bad field", (_, body, issues) => {
+    const error = thrown(() => parseCollectionPage("requirements", body));
+    expect(error).toBeInstanceOf(EnvelopeError);
+    expect((error as Error).message).toBe(`requirements: response is not an OData collection page (${issues})`);
+  });
+
+  it.each([[null], ["<html>"], [5], [[1, 2]]])("refuses the score body %j with an envelope error, not a crash", (body) => {
+    const error = thrown(() => parseScore(body, collect().warn));
+    expect(error).toBeInstanceOf(EnvelopeError);
+    expect((error as Error).message).toBe("securityScore: response is not a JSON object");
+  });
+
+  it.each([
+    ["a value of 40 characters in full", "x".repeat(40), `"${"x".repeat(40)}"`],
+    ["a longer value cut at 40 characters", "y".repeat(41), `"${"y".repeat(40)}…"`],
+  ])("quotes %s in the warning", (_, value, quoted) => {
+    const { warn, warnings } = collect();
+    parseScore({ currentScore: value }, warn);
+    expect(warnings).toEqual([`securityScore.currentScore: dropped, expected a number but got ${quoted}`]);
+  });
+});
+
+describe("parseRequirement: derived types, enums and dropped items", () => {
+  const adminsCounts = { totalAdminsCount: 5, mfaEnabledAdminsCount: 3, adminsRequiredNotUsingMfaCount: 2, totalUsersCount: 40, mfaEnabledUsersCount: 36, usersRequiredNotUsingMfaCount: 4 };
+  const adminsDetails = {
+    kind: "adminsMfa",
+    totalAdmins: 5,
+    adminsMfaEnabled: 3,
+    adminsRequiredNotUsingMfa: 2,
+    totalUsers: 40,
+    usersMfaEnabled: 36,
+    usersRequiredNotUsingMfa: 4,
+    policies: { securityDefaults: undefined, conditionalAccess: undefined, legacyPerUser: undefined },
+  };
+
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ["mfaEnforcedForAdmins", adminsCounts, adminsDetails],
+    ["mfaEnforcedForAdminsOfCustomers", { totalTenantCount: 79, compliantTenantCount: "20" }, { kind: "customersMfa", totalTenants: 79, compliantTenants: 20 }],
+    ["spendingBudgetSetForCustomerAzureSubscriptions", { totalCustomersCount: 12, customersWithSpendBudgetCount: 3 }, { kind: "spendingBudget", totalCustomers: 12, customersWithBudget: 3 }],
+    ["securityContactProvided", { totalTenantCount: 79 }, { kind: "none" }],
+    ["somethingNew", { totalTenantCount: 79 }, { kind: "none" }],
+  ])("without @odata.type, reads the typed properties of requirementType %s", (requirementType, properties, expected) => {
+    expect(parseRequirement({ id: "r", requirementType, ...properties }, collect().warn)?.details).toEqual(expected);
+  });
+
+  it("reads the typed properties of a requirement without a requirementType as a plain one", () => {
+    const { warn, warnings } = collect();
+    expect(parseRequirement({ id: "r", totalTenantCount: 79 }, warn)).toMatchObject({ type: "unknown", complianceStatus: "unknown", state: "unknown", details: { kind: "none" } });
+    expect(warnings).toEqual([]);
+  });
+
+  it("selects the derived type from an @odata.type without the leading # (as the docs' customerMfaInsight shows)", () => {
+    const { warn, warnings } = collect();
+    const requirement = parseRequirement({ "@odata.type": "microsoft.graph.partner.security.responseTimeSecurityRequirement", id: "r", averageResponseTimeInHours: "1.2" }, warn);
+    expect(requirement?.details).toEqual({ kind: "responseTime", averageResponseTimeHours: 1.2 });
+    expect(warnings).toEqual([]);
+  });
+
+  it("reads an unknown @odata.type as the base type even when requirementType names a derived one", () => {
+    const { warn, warnings } = collect();
+    const requirement = parseRequirement(
+      { "@odata.type": "#microsoft.graph.partner.security.futureSecurityRequirement", id: "r", requirementType: "securityAlertsPromptlyResolved", averageResponseTimeInHours: 30 },
+      warn,
+    );
+    expect(requirement).toMatchObject({ type: "securityAlertsPromptlyResolved", details: { kind: "none" } });
+    expect(warnings).toEqual(['requirements[r].@odata.type: unknown type "futureSecurityRequirement" read as a plain securityRequirement']);
+  });
+
+  it("names a type of another namespace in full, not as one of ours", () => {
+    const { warn, warnings } = collect();
+    const requirement = parseRequirement({ "@odata.type": "#contoso.microsoft.graph.partner.security.responseTimeSecurityRequirement", id: "r", averageResponseTimeInHours: 30 }, warn);
+    expect(requirement?.details).toEqual({ kind: "none" });
+    expect(warnings).toEqual(['requirements[r].@odata.type: unknown type "#contoso.microsoft.graph.partner.security.responseTimeSecurityRequirement" read as a plain securityRequirement']);
+  });
+
+  it.each<[string, string, string[]]>([
+    ["compliant", "compliant", []],
+    ["noncomplaint", "noncompliant", []],
+    ["nonCompliant", "noncompliant", []],
+    ["non-compliant", "noncompliant", []],
+    ["NONCOMPLIANT", "noncompliant", []],
+    ["unknownFutureValue", "unknown", []],
+    ["partiallyNonCompliant", "unknown", ['requirements[r].complianceStatus: unknown value "partiallyNonCompliant" exported as unknown']],
+    ["nonCompliantPending", "unknown", ['requirements[r].complianceStatus: unknown value "nonCompliantPending" exported as unknown']],
+  ])("reads complianceStatus %s as %s", (raw, expected, expectedWarnings) => {
+    const { warn, warnings } = collect();
+    expect(parseRequirement({ id: "r", complianceStatus: raw }, warn)?.complianceStatus).toBe(expected);
+    expect(warnings).toEqual(expectedWarnings);
+  });
+
+  it("warns about an unknown state or requirementType by field and value, but not about unknownFutureValue", () => {
+    const { warn, warnings } = collect();
+    expect(parseRequirement({ id: "r", state: "retired", requirementType: "somethingNew" }, warn)).toMatchObject({ state: "unknown", type: "unknown" });
+    expect(parseRequirement({ id: "s", state: "unknownFutureValue", requirementType: "unknownFutureValue" }, warn)).toMatchObject({ state: "unknown", type: "unknown" });
+    expect(warnings).toEqual(['requirements[r].requirementType: unknown value "somethingNew" exported as unknown', 'requirements[r].state: unknown value "retired" exported as unknown']);
+  });
+
+  it("exports an unknown policyStatus as unknown, with a warning naming the field and value", () => {
+    const { warn, warnings } = collect();
+    const requirement = parseRequirement({ id: "r", requirementType: "mfaEnforcedForAdmins", securityDefaultsStatus: "enforced", mfaConditionalAccessPolicyStatus: "enabled" }, warn);
+    expect(requirement?.details).toMatchObject({ policies: { securityDefaults: undefined, conditionalAccess: true, legacyPerUser: undefined } });
+    expect(warnings).toEqual(['requirements[r].securityDefaultsStatus: unknown policyStatus "enforced" exported as unknown']);
+  });
+
+  it.each<[unknown, string]>([
+    ["x", 'requirements[]: dropped, expected an object but got "x"'],
+    [null, "requirements[]: dropped, expected an object but got null"],
+    [7, "requirements[]: dropped, expected an object but got number"],
+  ])("drops the requirement item %j with a warning", (item, warning) => {
+    const { warn, warnings } = collect();
+    expect(parseRequirement(item, warn)).toBeUndefined();
+    expect(warnings).toEqual([warning]);
+  });
+
+  it("drops a requirement whose id is not a string, saying so", () => {
+    const { warn, warnings } = collect();
+    expect(parseRequirement({ id: 5, requirementType: "securityContactProvided" }, warn)).toBeUndefined();
+    expect(warnings).toEqual(["requirements[].id: dropped, expected a string but got number", "requirements[].id: requirement without an id dropped"]);
+  });
+});
+
+describe("latestHistory: what it skips", () => {
+  const newest = { createdDateTime: "2024-01-17T00:00:00Z", score: 14.29, compliantRequirementsCount: 4, totalRequirementsCount: 5 };
+  const newestEntry = { createdSeconds: Date.parse("2024-01-17T00:00:00Z") / 1000, score: 14.29, compliantRequirements: 4, totalRequirements: 5 };
+
+  it("keeps the newest entry past items that are not objects or have no readable date, with a warning for each", () => {
+    const { warn, warnings } = collect();
+    expect(latestHistory([newest, "junk", { score: 99 }, { createdDateTime: "soon", score: 98 }], warn)).toEqual(newestEntry);
+    expect(warnings).toEqual(['history[]: dropped, expected an object but got "junk"', 'history[].createdDateTime: dropped, expected a date-time but got "soon"']);
+  });
+
+  it("keeps the first of two entries with the same date", () => {
+    expect(latestHistory([newest, { ...newest, score: 50 }], collect().warn)).toEqual(newestEntry);
+  });
+
+  it("drops the unreadable fields of the newest entry with warnings naming them", () => {
+    const { warn, warnings } = collect();
+    expect(latestHistory([{ createdDateTime: newest.createdDateTime, score: "high", compliantRequirementsCount: "four", totalRequirementsCount: true }], warn)).toEqual({
+      createdSeconds: newestEntry.createdSeconds,
+      score: undefined,
+      compliantRequirements: undefined,
+      totalRequirements: undefined,
+    });
+    expect(warnings).toEqual([
+      'history[].score: dropped, expected a number but got "high"',
+      'history[].compliantRequirementsCount: dropped, expected a number but got "four"',
+      "history[].totalRequirementsCount: dropped, expected a number but got boolean",
+    ]);
+  });
+});
+
+describe("parseCustomerInsight: dropped items and absent MFA insight", () => {
+  it("drops an item that is not an object, with a warning", () => {
+    const { warn, warnings } = collect();
+    expect(parseCustomerInsight(null, warn)).toBeUndefined();
+    expect(warnings).toEqual(["customerInsights[]: dropped, expected an object but got null"]);
+  });
+
+  it("drops a customer whose tenantId is not a string, saying so", () => {
+    const { warn, warnings } = collect();
+    expect(parseCustomerInsight({ tenantId: 42, mfa: {} }, warn)).toBeUndefined();
+    expect(warnings).toEqual(["customerInsights[].tenantId: dropped, expected a string but got number", "customerInsights[].tenantId: customer without a tenantId dropped"]);
+  });
+
+  it("reads a customer without mfa as one without MFA insight, without a warning", () => {
+    const { warn, warnings } = collect();
+    expect(parseCustomerInsight({ tenantId: "t-1" }, warn)).toMatchObject({ tenantId: "t-1", compliantAdmins: undefined, totalUsers: undefined });
+    expect(warnings).toEqual([]);
   });
 });

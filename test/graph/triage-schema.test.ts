@@ -79,6 +79,25 @@ describe("GDAP relationships", () => {
     ["PT", undefined],
     ["180D", undefined],
     ["P-1D", undefined],
+    ["-P1D", undefined],
+    ["xP1D", undefined],
+    [" P1D ", 86_400],
+    [" P ", undefined],
+    ["PT ", undefined],
+    ["P10Y", 10 * 365 * 86_400],
+    ["P10M", 10 * 30 * 86_400],
+    ["P10W", 10 * 7 * 86_400],
+    ["P10D", 10 * 86_400],
+    ["PT10H", 10 * 3600],
+    ["PT10M", 600],
+    ["PT10S", 10],
+    ["P1.25Y", 1.25 * 365 * 86_400],
+    ["P1.25M", 1.25 * 30 * 86_400],
+    ["P1.25W", 1.25 * 7 * 86_400],
+    ["P1.25D", 1.25 * 86_400],
+    ["PT1.25H", 1.25 * 3600],
+    ["PT1.25M", 75],
+    ["PT1.25S", 1.25],
   ])("reads the ISO 8601 duration %s as %s seconds", (text, seconds) => {
     expect(isoDurationSeconds(text)).toBe(seconds);
   });
@@ -110,5 +129,83 @@ describe("partner security alerts", () => {
     const { warn, warnings } = collecting();
     expect(parseSecurityAlert({ status: "active" }, warn)).toBeUndefined();
     expect(warnings).toEqual(["securityAlerts[].id: alert without an id dropped"]);
+  });
+});
+
+describe("items dropped or read in part, with warnings naming the field", () => {
+  it.each<[string, (item: unknown, warn: (message: string) => void) => unknown, string]>([
+    ["a GDAP customer", parseGdapCustomer, "delegatedAdminCustomers[]"],
+    ["a contract", parseContract, "contracts[]"],
+    ["a GDAP relationship", parseGdapRelationship, "delegatedAdminRelationships[]"],
+    ["a security alert", parseSecurityAlert, "securityAlerts[]"],
+  ])("drops %s that is not an object, with a warning", (_, parse, where) => {
+    const { warn, warnings } = collecting();
+    expect(parse("x", warn)).toBeUndefined();
+    expect(warnings).toEqual([`${where}: dropped, expected an object but got "x"`]);
+  });
+
+  it("drops a GDAP customer whose tenantId is not a string, and keeps one whose name is not, unnamed", () => {
+    const { warn, warnings } = collecting();
+    expect(parseGdapCustomer({ tenantId: 42, displayName: "Fabrikam" }, warn)).toBeUndefined();
+    expect(parseGdapCustomer({ tenantId: "t-1", displayName: 42 }, warn)).toEqual({ tenantId: "t-1", name: undefined, domain: "" });
+    expect(warnings).toEqual([
+      "delegatedAdminCustomers[].tenantId: dropped, expected a string but got number",
+      "delegatedAdminCustomers[].tenantId: customer without a tenantId dropped",
+      "delegatedAdminCustomers[].displayName: dropped, expected a string but got number",
+    ]);
+  });
+
+  it("drops a contract whose customerId is not a string, and keeps one whose names are not, unnamed", () => {
+    const { warn, warnings } = collecting();
+    expect(parseContract({ customerId: 42, displayName: "Fabrikam" }, warn)).toBeUndefined();
+    expect(parseContract({ customerId: "t-1", displayName: 42, defaultDomainName: true }, warn)).toEqual({ tenantId: "t-1", name: undefined, domain: "" });
+    expect(warnings).toEqual([
+      "contracts[].customerId: dropped, expected a string but got number",
+      "contracts[].defaultDomainName: dropped, expected a string but got boolean",
+      "contracts[].displayName: dropped, expected a string but got number",
+    ]);
+  });
+
+  it("drops a relationship without an id and reads an unreadable customer as none, saying which field", () => {
+    const { warn, warnings } = collecting();
+    expect(parseGdapRelationship({ status: "active" }, warn)).toBeUndefined();
+    expect(parseGdapRelationship({ id: "r1", status: "active", customer: "Fabrikam" }, warn)?.customerTenantId).toBeUndefined();
+    expect(parseGdapRelationship({ id: "r2", status: "active", customer: { tenantId: 42 } }, warn)?.customerTenantId).toBeUndefined();
+    expect(warnings).toEqual([
+      "delegatedAdminRelationships[].id: relationship without an id dropped",
+      'delegatedAdminRelationships[].customer: dropped, expected an object but got "Fabrikam"',
+      "delegatedAdminRelationships[].customer.tenantId: dropped, expected a string but got number",
+    ]);
+  });
+
+  it("reads a missing status or severity as unknown without a warning", () => {
+    const { warn, warnings } = collecting();
+    expect(parseGdapRelationship({ id: "r" }, warn)?.status).toBe("unknown");
+    expect(parseSecurityAlert({ id: "a" }, warn)).toMatchObject({ status: "unknown", severity: "unknown", alertType: "unknown", isTest: false });
+    expect(warnings).toEqual([]);
+  });
+
+  it("reads an unknown alert status as unknown, with a warning naming the field and value", () => {
+    const { warn, warnings } = collecting();
+    expect(parseSecurityAlert({ id: "a", status: "dismissed", severity: "low" }, warn)?.status).toBe("unknown");
+    expect(warnings).toEqual(['securityAlerts[].status: unknown value "dismissed" exported as unknown']);
+  });
+
+  it.each<[unknown, boolean, string[]]>([
+    [undefined, false, []],
+    [null, false, []],
+    [true, true, []],
+    [false, false, []],
+    ["true", true, []],
+    ["FALSE", false, []],
+    [" true ", true, []],
+    [" TRUE ", true, []],
+    ["untrue", false, ["securityAlerts[].isTest: expected a boolean, read as false"]],
+    ["trueish", false, ["securityAlerts[].isTest: expected a boolean, read as false"]],
+    [1, false, ["securityAlerts[].isTest: expected a boolean, read as false"]],
+  ])("reads isTest %j as %s", (isTest, expected, expectedWarnings) => {
+    const { warn, warnings } = collecting();
+    expect(parseSecurityAlert({ id: "a", status: "active", severity: "low", isTest }, warn)?.isTest).toBe(expected);
+    expect(warnings).toEqual(expectedWarnings);
   });
 });
