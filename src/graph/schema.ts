@@ -26,6 +26,8 @@ const SPECIAL_NUMBERS: Record<string, number> = {
   "-Infinity": Number.NEGATIVE_INFINITY,
 };
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Graph serialises Single and Int64 as numbers, numeric strings or NaN/INF/-INF. */
 export const graphNumber = z.union([
   z.number(),
@@ -35,7 +37,8 @@ export const graphNumber = z.union([
     .transform((text, ctx) => {
       const special = SPECIAL_NUMBERS[text];
       if (special !== undefined) return special;
-      const value = text === "" ? Number.NaN : Number(text);
+      // Decimal notation only: Number() would also read "0x10" or "0b11", which Graph never sends.
+      const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
       if (Number.isNaN(value)) {
         ctx.addIssue({ code: "custom", message: `"${text}" is not a number` });
         return z.NEVER;
@@ -44,9 +47,13 @@ export const graphNumber = z.union([
     }),
 ]);
 
-/** DateTimeOffset → Unix seconds. */
+// An ISO 8601 date, or date and time with an optional offset; Date.parse alone would also read "1" or "Jan 5 2024".
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** DateTimeOffset → Unix seconds; a time without an offset is UTC, as Graph's are, whatever the process's time zone. */
 export const graphDateTime = z.string().transform((text, ctx) => {
-  const ms = Date.parse(text);
+  const iso = ISO_DATE_TIME.exec(text);
+  const ms = iso ? Date.parse(iso[1] !== undefined && iso[4] === undefined ? `${text}Z` : text) : Number.NaN;
   if (Number.isNaN(ms)) {
     ctx.addIssue({ code: "custom", message: `"${text}" is not a date-time` });
     return z.NEVER;
@@ -83,7 +90,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "string") return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-  return typeof value;
+  return Array.isArray(value) ? "an array" : typeof value;
 }
 
 /** Reads one field; a present but invalid value is dropped with a warning that names the field. */

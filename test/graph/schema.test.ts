@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { EnvelopeError, SchemaError } from "../../src/graph/errors.js";
-import { graphNumber, latestHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "../../src/graph/schema.js";
+import { graphDateTime, graphNumber, latestHistory, parseCollectionPage, parseCustomerInsight, parseRequirement, parseScore } from "../../src/graph/schema.js";
 import { wireFixture } from "../fixtures/graph-fixtures.js";
 
 function collect(): { warnings: string[]; warn: (message: string) => void } {
@@ -31,13 +31,44 @@ describe("graphNumber", () => {
     ["INF", Number.POSITIVE_INFINITY],
     ["-INF", Number.NEGATIVE_INFINITY],
     [" INF ", Number.POSITIVE_INFINITY],
+    ["1e3", 1000],
+    [".5", 0.5],
+    ["-2", -2],
   ])("reads %j", (input, expected) => {
     expect(graphNumber.parse(input)).toBe(expected);
   });
 
   // A blank string is no number: Number("  ") would be 0.
-  it.each([["abc"], [""], ["   "], [null], [true]])("rejects %j", (input) => {
+  // Number() would read the hexadecimal, binary and octal forms too: Graph never sends them, so they are no number.
+  it.each([["abc"], [""], ["   "], [null], [true], ["0x10"], ["0b11"], ["0o7"], ["1,5"], ["1.2.3"]])("rejects %j", (input) => {
     expect(graphNumber.safeParse(input).success).toBe(false);
+  });
+});
+
+describe("graphDateTime", () => {
+  const TZ = process.env.TZ;
+  afterEach(() => {
+    if (TZ === undefined) delete process.env.TZ;
+    else process.env.TZ = TZ;
+  });
+
+  it.each<[string, number]>([
+    ["2024-01-17T00:00:00Z", Date.UTC(2024, 0, 17) / 1000],
+    ["2023-09-26T04:04:01.4261872Z", Date.UTC(2023, 8, 26, 4, 4, 1, 426) / 1000],
+    ["2024-01-17T01:00:00+01:00", Date.UTC(2024, 0, 17) / 1000],
+    ["2024-01-17", Date.UTC(2024, 0, 17) / 1000],
+  ])("reads %j as Unix seconds", (text, seconds) => {
+    expect(graphDateTime.parse(text)).toBe(seconds);
+  });
+
+  it("reads a time without an offset as UTC, as Graph means it, whatever the exporter's time zone", () => {
+    process.env.TZ = "Europe/Berlin";
+    expect(graphDateTime.parse("2024-01-17T00:00:00")).toBe(Date.UTC(2024, 0, 17) / 1000);
+  });
+
+  // Date.parse alone reads all of these as some date: a believable wrong timestamp instead of a dropped field.
+  it.each([["1"], ["Jan 5 2024"], ["2024-01-17 00:00:00"], ["17/01/2024"], [""]])("rejects %j", (text) => {
+    expect(graphDateTime.safeParse(text).success).toBe(false);
   });
 });
 
@@ -171,6 +202,8 @@ describe("history and customer insights", () => {
     // A value that is neither an object nor null still is one.
     parseCustomerInsight({ tenantId: "t-2", mfa: "none" }, warn);
     expect(warnings).toEqual(['customerInsights[].mfa: dropped, expected an object but got "none"']);
+    parseCustomerInsight({ tenantId: "t-3", mfa: [] }, warn);
+    expect(warnings.at(-1)).toBe("customerInsights[].mfa: dropped, expected an object but got an array");
   });
 
   it("drops a customer without a tenantId", () => {
