@@ -39,14 +39,26 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     observer: options.observer,
   });
 
-  async function getJson(endpoint: Endpoint, pathOrLink: string, signal: AbortSignal): Promise<unknown> {
-    if (/^https?:/i.test(pathOrLink) && new URL(pathOrLink).origin !== origin) {
-      // The bearer token must never be sent to a host other than the configured Graph root.
+  /**
+   * The whole URL of a path under `/beta` or of a nextLink, checked to be on the Graph root's origin:
+   * the bearer token must never reach another host. The SDK is handed this URL, never the text it
+   * came from: it reads any text containing "https://" as a URL of its own, whose host it takes from
+   * after that, so `x?$skiptoken=https://evil.example/` would otherwise be sent to evil.example.
+   */
+  function resolve(endpoint: Endpoint, pathOrLink: string): string {
+    const absolute = /^[a-z][a-z\d+.-]*:/i.test(pathOrLink);
+    const url = new URL(absolute ? pathOrLink : `${options.baseUrl}beta${pathOrLink.startsWith("/") ? "" : "/"}${pathOrLink}`);
+    if (url.origin !== origin || url.username !== "" || url.password !== "") {
       throw new SchemaError(`${endpoint}: @odata.nextLink points outside ${origin}`, endpoint);
     }
+    return url.href;
+  }
+
+  async function getJson(endpoint: Endpoint, pathOrLink: string, signal: AbortSignal): Promise<unknown> {
+    const url = resolve(endpoint, pathOrLink);
     async function attempt(rejectedToken: string | undefined): Promise<unknown> {
       const token = await tokens.tokenFor(endpoint, rejectedToken);
-      return timedAttempt(endpoint, pathOrLink, token, signal);
+      return timedAttempt(endpoint, url, token, signal);
     }
     return withRetries(attempt, { endpoint, policy, signal, observer: options.observer });
   }

@@ -42,11 +42,16 @@ function parseJson(endpoint: Endpoint, response: Response, body: string): unknow
   }
 }
 
-/** `Retry-After` is seconds or an HTTP date. */
+/**
+ * `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3), always GMT: the asctime form names no
+ * zone, and Date.parse would read it in the process's. Anything else (`1.5`, which Date.parse reads
+ * as a day in 2001) is no Retry-After, and the policy's own backoff applies.
+ */
 export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
   if (header === null) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
+  const httpDate = /^[a-z]{3}[a-z]*,? /i.test(text) || /^\d{2} [a-z]{3} \d{4} /i.test(text);
+  const date = httpDate ? Date.parse(/(GMT|UTC|[+-]\d{4})$/i.test(text) ? text : `${text} GMT`) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -97,7 +97,7 @@ interface Route {
  */
 function routePath(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
-  const target = url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, "");
+  const target = url.replace(/^https?:\/\/[^/?#]*/i, "");
   const end = target.search(/[?#]/);
   const path = (end === -1 ? target : target.slice(0, end)).toLowerCase() || "/";
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;

@@ -88,6 +88,47 @@ describe("createGraphClient", () => {
     expect(tokenCalls).toBe(0);
   });
 
+  it("follows an absolute nextLink on the configured Graph root", async () => {
+    await expect(client().getJson("securityScore", `${simulator.url}beta${SCORE}`, signal())).resolves.toMatchObject({ value: { maxScore: 100 } });
+    expect(simulator.requests().filter((request) => request.endpoint === "securityScore")).toMatchObject([{ path: `/beta${SCORE}`, status: 200 }]);
+  });
+
+  it("refuses a nextLink downgraded to http on the Graph root's own host, before asking for a token", async () => {
+    const downgraded = `${simulator.url.replace(/^https:/, "http:")}beta${SCORE}/customerInsights?$skiptoken=2`;
+    const error = await client().getJson("customerInsights", downgraded, signal()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaError);
+    expect((error as Error).message).toBe(`customerInsights: @odata.nextLink points outside ${new URL(simulator.url).origin}`);
+    expect(tokenCalls).toBe(0);
+    expect(simulator.requests()).toEqual([]);
+  });
+
+  it.each([
+    ["a relative link whose query holds a URL", "evil.example.test/beta/x?$skiptoken=https://"],
+    ["a path whose query holds a URL", `${SCORE}/customerInsights?$skiptoken=https://evil.example.test/`],
+    ["a link with a user name before the Graph host", "https://evil.example.test@HOST/beta/x"],
+    ["a link with a backslash before the host", "https://evil.example.test\\@HOST/beta/x"],
+  ])("sends the token only to the Graph root's host, whatever a nextLink holds: %s", async (_case, link) => {
+    const hosts: string[] = [];
+    const graph = createGraphClient({
+      baseUrl: simulator.url,
+      credential: simulatorCredential(),
+      timeoutMs: 2000,
+      retry: { retries: 0, minTimeoutMs: 10, maxTimeoutMs: 20 },
+      fetch: (input, init) => {
+        hosts.push(new URL(input instanceof Request ? input.url : String(input)).host);
+        return fetch(input, init);
+      },
+    });
+    await graph.getJson("customerInsights", link.replace("HOST", new URL(simulator.url).host), signal()).catch(() => undefined);
+    expect(hosts.every((host) => host === new URL(simulator.url).host)).toBe(true);
+  });
+
+  it("follows a relative nextLink whose skip token happens to contain https:", async () => {
+    const body = await client().getJson("customerInsights", `${SCORE}/customerInsights?$skiptoken=https:c2tpcA`, signal());
+    expect(body).toMatchObject({ value: expect.any(Array) });
+    expect(simulator.requests().filter((request) => request.endpoint === "customerInsights")).toMatchObject([{ status: 200 }]);
+  });
+
   it("asks the credential once for concurrent requests", async () => {
     const graph = client();
     await Promise.all([graph.getJson("securityScore", SCORE, signal()), graph.getJson("history", `${SCORE}/history`, signal())]);

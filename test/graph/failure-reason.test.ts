@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EnvelopeError, GraphError, SchemaError } from "../../src/graph/errors.js";
 import { failureReason } from "../../src/graph/failure-reason.js";
 import type { RefreshFailureReason } from "../../src/graph/snapshot.js";
+import { RefreshOutOfMemoryError } from "../../src/refresh/refresh-worker.js";
 
 function http(status: number, code?: string): GraphError {
   return new GraphError(`history: HTTP ${status}`, "history", status, code, undefined);
@@ -13,6 +14,8 @@ function noAnswer(code: string): GraphError {
 
 const CASES: Array<[string, unknown, RefreshFailureReason]> = [
   ["a token that could not be acquired", noAnswer("token"), "token"],
+  ["an HTTP 400 whose Graph error code happens to be token", http(400, "token"), "invalid_response"],
+  ["an HTTP 503 whose Graph error code happens to be token", http(503, "token"), "server_error"],
   ["401 (again with a fresh token)", http(401, "InvalidAuthenticationToken"), "unauthorized"],
   ["403", http(403, "Forbidden"), "forbidden"],
   ["404", http(404, "ResourceNotFound"), "not_found"],
@@ -29,6 +32,8 @@ const CASES: Array<[string, unknown, RefreshFailureReason]> = [
   ["a JSON parse error that escaped", new SyntaxError("Unexpected end of JSON input"), "invalid_response"],
   ["the refresh deadline (the poller's abort reason)", new DOMException("refresh deadline of 450s reached", "TimeoutError"), "timeout"],
   ["400", http(400, "BadRequest"), "invalid_response"],
+  ["the refresh thread running out of heap", new RefreshOutOfMemoryError("the refresh ran out of heap"), "out_of_memory"],
+  ["the same, as it arrives from the refresh thread (an Error named so)", Object.assign(new Error("the refresh ran out of heap"), { name: "RefreshOutOfMemoryError" }), "out_of_memory"],
   ["an unexpected error", new TypeError("cannot read properties of undefined"), "invalid_response"],
   ["something that is not an Error", "boom", "invalid_response"],
 ];

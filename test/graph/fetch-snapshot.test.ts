@@ -166,6 +166,7 @@ describe("fetchSnapshot", () => {
     ]);
     expect(snapshot.customers).toHaveLength(2);
     expect(Object.isFrozen(snapshot)).toBe(true);
+    expect(Object.isFrozen(snapshot.score)).toBe(true);
     expect(Object.isFrozen(snapshot.customers)).toBe(true);
   });
 
@@ -186,12 +187,53 @@ describe("fetchSnapshot", () => {
     expect(failure).toMatchObject({ endpoint: "securityScore", status: 404 });
   });
 
-  it.each(["requirements", "customerInsights"] as const)("marks a 404 on %s unavailable, not a failure", async (endpoint) => {
+  it.each([
+    ["requirements", 0, 2],
+    ["customerInsights", 5, 0],
+  ] as const)("marks a 404 on %s unavailable, not a failure, with none of its items", async (endpoint, requirements, customers) => {
     const answers = fixtureAnswers();
     delete answers[`/security/partner/securityScore/${endpoint}`];
     const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn });
     expect(snapshot.available).toEqual({ securityScore: true, requirements: true, history: true, customerInsights: true, [endpoint]: false });
     expect(snapshot.score?.currentScore).toBe(14.29);
+    expect(snapshot.requirements).toHaveLength(requirements);
+    expect(snapshot.customers).toHaveLength(customers);
+  });
+
+  it.each([
+    ["requirements", "/security/partner/securityScore/requirements", { value: "none" }],
+    ["history", "/security/partner/securityScore/history", {}],
+    ["customerInsights", INSIGHTS, { value: null }],
+  ] as const)("leaves out %s, with a warning, when its page is JSON of the wrong envelope; the refresh goes on", async (endpoint, path, body) => {
+    const warnings: string[] = [];
+    const snapshot = await fetchSnapshot(fakeGraphClient({ ...fixtureAnswers(), [path]: body }), { signal, warn: (message) => warnings.push(message) });
+    expect(snapshot.available).toEqual({ securityScore: true, requirements: true, history: true, customerInsights: true });
+    expect(snapshot.score?.currentScore).toBe(14.29);
+    expect(snapshot.requirements).toHaveLength(endpoint === "requirements" ? 0 : 5);
+    expect(snapshot.customers).toHaveLength(endpoint === "customerInsights" ? 0 : 2);
+    expect(snapshot.latestHistory === undefined).toBe(endpoint === "history");
+    const left = warnings.filter((warning) => warning.endsWith("; its series are left out"));
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(new RegExp(`^${endpoint}: response is not an OData collection page \\(`));
+  });
+
+  it.each([["an array", []], ["a string", "maintenance"], ["null", null]])("leaves the score out, with a warning, when its body is %s; the other endpoints are still exported", async (_what, body) => {
+    const warnings: string[] = [];
+    const snapshot = await fetchSnapshot(fakeGraphClient({ ...fixtureAnswers(), "/security/partner/securityScore": body }), { signal, warn: (message) => warnings.push(message) });
+    expect(snapshot.score).toBeUndefined();
+    expect(snapshot.available.securityScore).toBe(true);
+    expect(snapshot.requirements).toHaveLength(5);
+    expect(snapshot.customers).toHaveLength(2);
+    expect(warnings).toContain("securityScore: response is not a JSON object; its series are left out");
+  });
+
+  it("keeps the first of two requirements with the same id, and says which endpoint dropped one", async () => {
+    const warnings: string[] = [];
+    const requirement = { id: "same", requirementType: "securityContactProvided", complianceStatus: "compliant", score: 20, maxScore: 20, state: "active" };
+    const answers = { ...fixtureAnswers(), "/security/partner/securityScore/requirements": { value: [requirement, { ...requirement, score: 0 }] } };
+    const snapshot = await fetchSnapshot(fakeGraphClient(answers), { signal, warn: (message) => warnings.push(message) });
+    expect(snapshot.requirements.map((one) => one.score)).toEqual([20]);
+    expect(warnings).toContain("requirements: duplicate id dropped");
   });
 
   it("fails whole when a later page fails, so no partial tenant list is published", async () => {
@@ -351,5 +393,48 @@ describe("the optional sources' last good data", () => {
   it("is dropped once older than PSE_MAX_STALENESS, and kept without limit when that is 0", async () => {
     expect((await twice(failing(503), 3_600_000, 3_600_001)).snapshot.securityAlerts).toBeUndefined();
     expect((await twice(failing(503), 0, 30 * 86_400_000)).snapshot.securityAlerts).toHaveLength(6);
+  });
+});
+
+describe("fetchSnapshot's history: only the newest entry, over every page", () => {
+  const HISTORY = "/security/partner/securityScore/history";
+
+  function entry(day: number) {
+    return { createdDateTime: new Date(Date.UTC(2024, 0, 1 + day)).toISOString(), score: day, compliantRequirementsCount: 1, totalRequirementsCount: 5 };
+  }
+
+  /** The fixtures, but a history of `pages` pages linked by distinct nextLinks, page N holding `items(N)`. */
+  function historyChain(pages: number, items: (page: number) => unknown[]): GraphClient & { historyCalls: string[] } {
+    const fixtures = fakeGraphClient(fixtureAnswers());
+    const historyCalls: string[] = [];
+    return {
+      historyCalls,
+      getJson(endpoint, link, requestSignal) {
+        if (endpoint !== "history") return fixtures.getJson(endpoint, link, requestSignal);
+        historyCalls.push(link);
+        const page = link === HISTORY ? 0 : Number(/h(\d+)$/.exec(link)?.[1]);
+        return Promise.resolve({ value: items(page), ...(page + 1 < pages ? { "@odata.nextLink": `https://g/h${page + 1}` } : {}) });
+      },
+    };
+  }
+
+  it("reads a long history whole when each page adds a new date, and exports the newest entry", async () => {
+    const pages = MAX_PAGES_WITHOUT_NEW_ITEMS + 5;
+    // The newest date is on page 3: what is exported is the newest entry by date, not the last one read.
+    const client = historyChain(pages, (page) => [entry(page === 3 ? 100 : page)]);
+    const snapshot = await fetchSnapshot(client, { signal, warn });
+    expect(client.historyCalls).toHaveLength(pages);
+    expect(snapshot.latestHistory).toEqual({ createdSeconds: Date.UTC(2024, 0, 101) / 1000, score: 100, compliantRequirements: 1, totalRequirements: 5 });
+  });
+
+  it.each([
+    ["the same date again", () => [entry(0)]],
+    ["entries without a date", () => [{ score: 1 }]],
+  ])("fails the refresh on a runaway history chain of %s, after exactly the guard's count of pages", async (_what, filler) => {
+    const client = historyChain(1_000_000, (page) => (page === 0 ? [entry(0)] : filler()));
+    const failure = await fetchSnapshot(client, { signal, warn }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SchemaError);
+    expect(String(failure)).toContain(`history: ${MAX_PAGES_WITHOUT_NEW_ITEMS} pages in a row added no new item`);
+    expect(client.historyCalls).toHaveLength(1 + MAX_PAGES_WITHOUT_NEW_ITEMS + 1);
   });
 });

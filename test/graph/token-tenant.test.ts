@@ -16,8 +16,12 @@ describe("tokenTenantId", () => {
     ["an opaque token", "sim-partner-1-abc"],
     ["a JWT without tid", jwt({ aud: "x" })],
     ["a tid that is not a GUID", jwt({ tid: 'x"} 1\nfake_metric 1' })],
+    ["a tid with text before its GUID", jwt({ tid: `x"} 1\n${TENANT}` })],
+    ["a tid with text after its GUID", jwt({ tid: `${TENANT}"} 1\nfake_metric 1` })],
     ["a payload that is not JSON", "aGVhZGVy.bm90IGpzb24.c2ln"],
     ["two parts", "a.b"],
+    // A JWT with a part added (five parts is an encrypted JWT) is not the token Entra ID issues, whatever its second part says.
+    ["four parts whose second has a tid", `${jwt({ tid: TENANT })}.extra`],
   ])("gives undefined for %s", (_what, token) => {
     expect(tokenTenantId(token)).toBeUndefined();
   });

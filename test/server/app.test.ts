@@ -73,6 +73,7 @@ describe("createApp", () => {
     ["gzip;q=0.000", false],
     ["deflate, gzip; q=0", false],
     ["gzipped", false],
+    ["gzip;level=9", true],
     ["*", true],
     ["br, *;q=0.1", true],
     ["*;q=0", false],
@@ -123,6 +124,8 @@ describe("createApp", () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/index.html`)).status).toBe(404);
     for (const path of ["//", "//?a=1"]) expect((await fetch(`${base}${path}`)).status).toBe(404);
+    // A URL inside the path is no absolute-form target: this is not /metrics.
+    expect((await fetch(`${base}/metricshttp://x`)).status).toBe(404);
   });
 
   it.each<[string, number, string]>([
