@@ -21,6 +21,10 @@ const stryker = spawnSync("npx", ["stryker", "run", ...(globs.length > 0 ? ["--m
   env: {
     ...process.env,
     PSE_MUTATION_REPORT: reportFile,
+    // Stryker runs the tests in worker threads, where a test cannot change the time zone (a thread's
+    // process.env.TZ is its own copy), and a mutant that reads Graph's or an HTTP date in the local
+    // zone differs only outside UTC: the whole run is in another zone (npm test passes in any).
+    TZ: "America/New_York",
     PSE_MUTATION_WEB: modules.length === 0 || modules.some((module) => module.startsWith("src/server")) ? "1" : "0",
   },
 });

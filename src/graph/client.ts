@@ -40,17 +40,16 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   });
 
   /**
-   * The whole URL of a path under `/beta` or of a nextLink, checked to be on the Graph root's origin:
+   * The whole URL of a path under `/beta` (ours start with `/`) or of a nextLink (Graph's are
+   * absolute), checked to be on the Graph root's origin:
    * the bearer token must never reach another host. The SDK is handed this URL, never the text it
    * came from: it reads any text containing "https://" as a URL of its own, whose host it takes from
    * after that, so `x?$skiptoken=https://evil.example/` would otherwise be sent to evil.example.
    */
   function resolve(endpoint: Endpoint, pathOrLink: string): string {
-    const absolute = /^[a-z][a-z\d+.-]*:/i.test(pathOrLink);
-    const url = new URL(absolute ? pathOrLink : `${options.baseUrl}beta${pathOrLink.startsWith("/") ? "" : "/"}${pathOrLink}`);
-    if (url.origin !== origin || url.username !== "" || url.password !== "") {
-      throw new SchemaError(`${endpoint}: @odata.nextLink points outside ${origin}`, endpoint);
-    }
+    const text = /^https?:/i.test(pathOrLink) ? pathOrLink : `${options.baseUrl}beta${pathOrLink}`;
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    if (url?.origin !== origin) throw new SchemaError(`${endpoint}: @odata.nextLink points outside ${origin}`, endpoint);
     return url.href;
   }
 

@@ -51,7 +51,8 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
   if (header === null) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const httpDate = /^[a-z]{3}[a-z]*,? /i.test(text) || /^\d{2} [a-z]{3} \d{4} /i.test(text);
-  const date = httpDate ? Date.parse(/(GMT|UTC|[+-]\d{4})$/i.test(text) ? text : `${text} GMT`) : Number.NaN;
+  // An HTTP date names its day and month.
+  if (!/[a-z]/i.test(text)) return undefined;
+  const date = Date.parse(text.toUpperCase().endsWith("GMT") ? text : `${text} GMT`);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

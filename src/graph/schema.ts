@@ -53,7 +53,7 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d
 /** DateTimeOffset → Unix seconds; a time without an offset is UTC, as Graph's are, whatever the process's time zone. */
 export const graphDateTime = z.string().transform((text, ctx) => {
   const iso = ISO_DATE_TIME.exec(text);
-  const ms = iso ? Date.parse(iso[1] !== undefined && iso[4] === undefined ? `${text}Z` : text) : Number.NaN;
+  const ms = iso ? Date.parse(iso[4] === undefined ? `${text}Z` : text) : Number.NaN;
   if (Number.isNaN(ms)) {
     ctx.addIssue({ code: "custom", message: `"${text}" is not a date-time` });
     return z.NEVER;

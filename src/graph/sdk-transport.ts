@@ -13,7 +13,6 @@ export function createSdkTransport(baseUrl: string, fetchImpl: typeof fetch): Se
   const client = Client.initWithMiddleware({
     middleware: [new TelemetryHandler(), fetchMiddleware(fetchImpl)],
     baseUrl,
-    defaultVersion: "beta",
     // The telemetry handler adds `client-request-id` only for Graph hosts and these.
     customHosts: new Set([new URL(baseUrl).hostname]),
   });

@@ -102,12 +102,8 @@ describe("createGraphClient", () => {
     expect(simulator.requests()).toEqual([]);
   });
 
-  it.each([
-    ["a relative link whose query holds a URL", "evil.example.test/beta/x?$skiptoken=https://"],
-    ["a path whose query holds a URL", `${SCORE}/customerInsights?$skiptoken=https://evil.example.test/`],
-    ["a link with a user name before the Graph host", "https://evil.example.test@HOST/beta/x"],
-    ["a link with a backslash before the host", "https://evil.example.test\\@HOST/beta/x"],
-  ])("sends the token only to the Graph root's host, whatever a nextLink holds: %s", async (_case, link) => {
+  /** A client whose requests are recorded by host, with no retries. */
+  function recordingClient() {
     const hosts: string[] = [];
     const graph = createGraphClient({
       baseUrl: simulator.url,
@@ -119,8 +115,30 @@ describe("createGraphClient", () => {
         return fetch(input, init);
       },
     });
+    return { graph, hosts };
+  }
+
+  // The Graph SDK reads any text holding "https://" as a URL whose host follows it.
+  it.each([
+    ["a relative link whose query holds a URL", "evil.example.test/beta/x?$skiptoken=https://"],
+    ["a path whose query holds a URL", `${SCORE}/customerInsights?$skiptoken=https://evil.example.test/`],
+    ["a link with a user name before the Graph host", "https://evil.example.test@HOST/beta/x"],
+  ])("sends a nextLink's request, token and all, to the Graph root's host only: %s", async (_case, link) => {
+    const { graph, hosts } = recordingClient();
     await graph.getJson("customerInsights", link.replace("HOST", new URL(simulator.url).host), signal()).catch(() => undefined);
-    expect(hosts.every((host) => host === new URL(simulator.url).host)).toBe(true);
+    expect(hosts).toEqual([new URL(simulator.url).host]);
+  });
+
+  it.each([
+    ["another host behind a backslash", "https://evil.example.test\\@HOST/beta/x"],
+    ["no host at all", "https://"],
+  ])("refuses a nextLink to %s before asking for a token", async (_case, link) => {
+    const { graph, hosts } = recordingClient();
+    const error = await graph.getJson("customerInsights", link.replace("HOST", new URL(simulator.url).host), signal()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaError);
+    expect((error as Error).message).toBe(`customerInsights: @odata.nextLink points outside ${new URL(simulator.url).origin}`);
+    expect(tokenCalls).toBe(0);
+    expect(hosts).toEqual([]);
   });
 
   it("follows a relative nextLink whose skip token happens to contain https:", async () => {

@@ -33,6 +33,10 @@ describe("graphNumber", () => {
     [" INF ", Number.POSITIVE_INFINITY],
     ["1e3", 1000],
     [".5", 0.5],
+    [".25", 0.25],
+    ["1e+3", 1000],
+    ["2.5E-3", 0.0025],
+    ["1e10", 1e10],
     ["-2", -2],
   ])("reads %j", (input, expected) => {
     expect(graphNumber.parse(input)).toBe(expected);
@@ -56,6 +60,8 @@ describe("graphDateTime", () => {
     ["2024-01-17T00:00:00Z", Date.UTC(2024, 0, 17) / 1000],
     ["2023-09-26T04:04:01.4261872Z", Date.UTC(2023, 8, 26, 4, 4, 1, 426) / 1000],
     ["2024-01-17T01:00:00+01:00", Date.UTC(2024, 0, 17) / 1000],
+    ["2024-01-17T01:00:00+0100", Date.UTC(2024, 0, 17) / 1000],
+    ["2024-01-17T10:30Z", Date.UTC(2024, 0, 17, 10, 30) / 1000],
     ["2024-01-17", Date.UTC(2024, 0, 17) / 1000],
   ])("reads %j as Unix seconds", (text, seconds) => {
     expect(graphDateTime.parse(text)).toBe(seconds);
@@ -67,7 +73,7 @@ describe("graphDateTime", () => {
   });
 
   // Date.parse alone reads all of these as some date: a believable wrong timestamp instead of a dropped field.
-  it.each([["1"], ["Jan 5 2024"], ["2024-01-17 00:00:00"], ["17/01/2024"], [""]])("rejects %j", (text) => {
+  it.each([["1"], ["Jan 5 2024"], ["2024-01-17 00:00:00"], ["17/01/2024"], [""], ["12024-01-17"]])("rejects %j", (text) => {
     expect(graphDateTime.safeParse(text).success).toBe(false);
   });
 });
