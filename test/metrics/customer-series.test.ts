@@ -110,12 +110,15 @@ describe("the customer series mode", () => {
     expect(sampleValue(text, WITHOUT_POLICY)).toBe(CASES.filter((c) => c.withoutPolicy).length);
   });
 
-  it("has bands that sum to the tenant count, for many generated tenants", async () => {
-    const customers = Array.from({ length: 500 }, (_, i) => tenant(`t-${i}`, i % 7, (i * 13) % 11, i % 17, { securityDefaults: i % 3 === 0 ? true : i % 3 === 1 ? false : undefined }));
+  it("has bands that sum to the tenant count, and counts security defaults only where on, for many generated tenants", async () => {
+    // Security defaults on for a quarter, off for half, unknown for the rest: no two counts alike.
+    const securityDefaults = (i: number) => (i % 4 === 0 ? true : i % 4 < 3 ? false : undefined);
+    const customers = Array.from({ length: 500 }, (_, i) => tenant(`t-${i}`, i % 7, (i * 13) % 11, i % 17, { securityDefaults: securityDefaults(i) }));
     const text = await exposition(await snapshotOf(customers), "none");
     const bands = COVERAGE_BANDS.map((band) => sampleValue(text, BY_COVERAGE, { coverage_band: band }) ?? Number.NaN);
     expect(bands.reduce((a, b) => a + b, 0)).toBe(500);
     expect(sampleValue(text, TENANTS)).toBe(500);
+    expect(sampleValue(text, WITH_POLICY, { policy: "security_defaults" })).toBe(125);
   });
 
   it("counts without_mfa_policy as max by (customer_tenant_id) (partner_security_customer_mfa_policy_enabled) == 0 finds them", async () => {
