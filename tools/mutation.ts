@@ -7,11 +7,17 @@
  * them (test/global-setup.ts then reuses it), and removed afterwards.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import setup from "../test/global-setup.js";
 import { MODULES } from "./mutation-report.js";
 
-const modules = process.argv.slice(2);
+const modules = process.argv.slice(2).map((module) => module.replace(/^\.\//, ""));
+for (const module of modules) {
+  if (!existsSync(module) || !MODULES.some((core) => `${module}/`.startsWith(core))) {
+    console.error(`npm run mutation: ${module} is not one of the core modules or a file in them (${MODULES.join(", ")})`);
+    process.exit(2);
+  }
+}
 const globs = modules.map((module) => (module.endsWith(".ts") ? module : `${module.replace(/\/$/, "")}/**/*.ts`));
 const name = modules.length === 0 ? "all" : modules.map((module) => module.replace(/^src\//, "").replace(/\W+/g, "-")).join("+");
 const reportFile = `reports/mutation/${name}.json`;
@@ -43,6 +49,6 @@ function recordRun(file: string, command: string): void {
   const covered = (modules.length === 0 ? MODULES : modules).flatMap((module) =>
     statSync(module).isDirectory() ? readdirSync(module, { recursive: true, encoding: "utf8" }).map((entry) => `${module.replace(/\/$/, "")}/${entry}`) : [module],
   );
-  const files = Object.fromEntries(covered.filter((path) => path.endsWith(".ts")).map((path) => [path, { language: "typescript", source: "", mutants: [] }]));
+  const files = Object.fromEntries(covered.filter((path) => path.endsWith(".ts")).map((path) => [path, { language: "typescript", source: readFileSync(path, "utf8"), mutants: [] }]));
   writeFileSync(file, JSON.stringify({ ...report, files: { ...files, ...report.files }, run: { command, date: new Date().toISOString().slice(0, 10), node: process.versions.node } }));
 }

@@ -1,9 +1,8 @@
-import { constants, crc32, deflateRawSync, gunzipSync, inflateRawSync } from "node:zlib";
+import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
 import { Gauge } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExpositionCache, expositionBody } from "../../src/metrics/exposition.js";
 import { renderSnapshot } from "../../src/metrics/render.js";
-import type { RenderedSnapshot } from "../../src/metrics/render.js";
 import { createSelfMetrics } from "../../src/metrics/self-metrics.js";
 import { fixtureSnapshot } from "../fixtures/graph-fixtures.js";
 import { sampleValue } from "../helpers.js";
@@ -166,8 +165,6 @@ describe("the body as sent", () => {
     vi.useRealTimers();
   });
 
-  const MIB = 1024 * 1024;
-
   it.each([false, true])("gives the number of bytes it sends as its length, for Content-Length (gzip %s)", async (gzip) => {
     const { cache } = await cacheWithSnapshot();
     const exposition = await cache.expose("text", gzip);
@@ -175,39 +172,4 @@ describe("the body as sent", () => {
     expect(exposition.length).toBe(exposition.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   });
 
-  it("is one buffer when small, and a large Graph part is sent as the buffers rendered at refresh time, never copied", async () => {
-    const { cache } = await cacheWithSnapshot();
-    expect((await cache.expose("text", false)).chunks).toHaveLength(1);
-    expect((await cache.expose("text", true)).chunks).toHaveLength(1);
-    const snapshot = await fixtureSnapshot();
-    const template = snapshot.customers[0]!;
-    const customers = Array.from({ length: 8000 }, (_, index) => ({ ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` }));
-    const large = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all" });
-    expect(large.bodies.text.length).toBeGreaterThan(MIB);
-    cache.publish(large);
-    const sent = await cache.expose("text", false);
-    expect(sent.chunks.slice(0, -1)).toHaveLength(large.bodies.text.chunks.length);
-    large.bodies.text.chunks.forEach((chunk, index) => expect(sent.chunks[index]).toBe(chunk));
-  });
-
-  it("copies a body into one buffer only below 1 MiB", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(1_800_000_000_000);
-    const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
-    const cache = createExpositionCache(self);
-    const selfMetricsBytes = (await cache.expose("text", false)).length;
-    function graphPartOf(bytes: number): RenderedSnapshot {
-      const plain = Buffer.alloc(bytes, "# padding\n");
-      const body = { chunks: [plain], length: bytes, deflated: deflateRawSync(plain, { finishFlush: constants.Z_SYNC_FLUSH }), crc: crc32(plain) };
-      return { bodies: { text: body, openmetrics: body }, renderedAt: 0, series: 0 };
-    }
-    cache.publish(graphPartOf(MIB - selfMetricsBytes - 1));
-    const below = await cache.expose("text", false);
-    expect(below.length).toBe(MIB - 1);
-    expect(below.chunks).toHaveLength(1);
-    cache.publish(graphPartOf(MIB - selfMetricsBytes));
-    const at = await cache.expose("text", false);
-    expect(at.length).toBe(MIB);
-    expect(at.chunks).toHaveLength(2);
-  });
 });
