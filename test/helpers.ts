@@ -1,3 +1,4 @@
+import type { TokenCredential } from "@azure/identity";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
@@ -28,6 +29,22 @@ export function startTestSimulator(options: SimulatorOptions = {}): Promise<Simu
 }
 
 /** Polls until `check` returns a value, or fails with `what` after the deadline. */
+/**
+ * A credential that gets real tokens from the simulator's Entra ID (client credentials), for tests
+ * of the Graph client below the credential layer. `simulator` is read on each call, as tests start a
+ * fresh one per test; `onToken` hears of each token fetched.
+ */
+export function simulatorCredential(simulator: () => SimulatorAddress, onToken: () => void = () => undefined): TokenCredential {
+  return {
+    async getToken() {
+      onToken();
+      const response = await fetch(`${simulator().authorityHost}/partner/oauth2/v2.0/token`, { method: "POST", body: "client_id=c&client_secret=s" });
+      const body = (await response.json()) as { access_token: string };
+      return { token: body.access_token, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000): Promise<T> {
   const until = Date.now() + deadlineMs;
   let lastError: unknown;

@@ -1,25 +1,17 @@
-import type { TokenCredential } from "@azure/identity";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGraphClient, parseRetryAfter } from "../../src/graph/client.js";
 import type { GraphObserver } from "../../src/graph/client.js";
 import { GraphError, SchemaError } from "../../src/graph/errors.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
-import { startTestSimulator } from "../helpers.js";
+import { simulatorCredential as simulatorCredentialOf, startTestSimulator } from "../helpers.js";
 
 const SCORE = "/security/partner/securityScore";
 let simulator: Simulator;
 let tokenCalls: number;
 
-/** A credential that gets real tokens from the simulator's token endpoint, counted. */
-function simulatorCredential(): TokenCredential {
-  return {
-    async getToken() {
-      tokenCalls++;
-      const response = await fetch(`${simulator.authorityHost}/t/oauth2/v2.0/token`, { method: "POST", body: "client_id=c&client_secret=s" });
-      const body = (await response.json()) as { access_token: string };
-      return { token: body.access_token, expiresOnTimestamp: Date.now() + 3_600_000 };
-    },
-  };
+/** Real tokens from the simulator's Entra ID, counted. */
+function simulatorCredential() {
+  return simulatorCredentialOf(() => simulator, () => tokenCalls++);
 }
 
 function client(events: string[] = [], timeoutMs = 2000) {

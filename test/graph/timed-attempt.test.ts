@@ -1,22 +1,15 @@
-import type { TokenCredential } from "@azure/identity";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGraphClient } from "../../src/graph/client.js";
 import type { GraphObserver } from "../../src/graph/client.js";
 import { GraphError } from "../../src/graph/errors.js";
 import { failureReason } from "../../src/graph/failure-reason.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
-import { startTestSimulator } from "../helpers.js";
+import { simulatorCredential, startTestSimulator } from "../helpers.js";
 
 const SCORE = "/security/partner/securityScore";
 let simulator: Simulator;
 
-const credential: TokenCredential = {
-  async getToken() {
-    const response = await fetch(`${simulator.authorityHost}/partner/oauth2/v2.0/token`, { method: "POST", body: "client_id=c&client_secret=s" });
-    const body = (await response.json()) as { access_token: string };
-    return { token: body.access_token, expiresOnTimestamp: Date.now() + 3_600_000 };
-  },
-};
+const credential = simulatorCredential(() => simulator);
 
 /** A client that tries once and records every attempt the observer hears of. */
 function client(options: { timeoutMs?: number; fetch?: typeof fetch } = {}) {
