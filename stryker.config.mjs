@@ -15,6 +15,7 @@ export default {
   concurrency: 2,
   timeoutMS: 10_000,
   reporters: ["clear-text", "progress", "json"],
+  clearTextReporter: { logTests: false },
   // One report per run: `npm run mutation -- <module> …` runs part of the modules (a whole run takes
   // hours on two cores), and tools/mutation-report.ts reads the newest report of every file.
   jsonReporter: { fileName: process.env.PSE_MUTATION_REPORT ?? "reports/mutation/all.json" },

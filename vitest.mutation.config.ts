@@ -25,7 +25,6 @@ export default defineConfig({
       ...web,
     ],
     globalSetup: ["test/global-setup.ts"],
-    pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
