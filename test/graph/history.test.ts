@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { GraphClient } from "../../src/graph/client.js";
 import { SchemaError } from "../../src/graph/errors.js";
 import { MAX_PAGES_WITHOUT_NEW_ITEMS } from "../../src/graph/collection.js";
 import { readHistory } from "../../src/graph/history.js";
-import { fakeGraphClient } from "../fixtures/graph-fixtures.js";
+import { fakeGraphClient, pagedChain } from "../fixtures/graph-fixtures.js";
 
 const HISTORY = "/security/partner/securityScore/history";
 const signal = new AbortController().signal;
@@ -21,18 +20,6 @@ async function read(answers: Record<string, unknown>) {
   return { entries, warnings, calls: client.calls };
 }
 
-/** A history chain: page 0 at HISTORY, then `https://g/pN`, each holding `items(N)`; `pages` in all. */
-function chain(pages: number, items: (page: number) => unknown[]): GraphClient & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    getJson(_endpoint, link) {
-      calls.push(link);
-      const page = link === HISTORY ? 0 : Number(/p(\d+)$/.exec(link)?.[1]);
-      return Promise.resolve({ value: items(page), ...(page + 1 < pages ? { "@odata.nextLink": `https://g/p${page + 1}` } : {}) });
-    },
-  };
-}
 
 describe("readHistory (the backfill's whole score history)", () => {
   it("reads every page from the history endpoint and returns every entry oldest first, whatever order Graph sent", async () => {
@@ -79,7 +66,7 @@ describe("readHistory (the backfill's whole score history)", () => {
 
   it("reads a long history whole, one new entry per page", async () => {
     const pages = MAX_PAGES_WITHOUT_NEW_ITEMS + 5;
-    const client = chain(pages, (page) => [entry(new Date(Date.UTC(2024, 0, 1 + page)).toISOString())]);
+    const client = pagedChain(HISTORY, pages, (page) => [entry(new Date(Date.UTC(2024, 0, 1 + page)).toISOString())]);
     const entries = await readHistory(client, { signal, warn: () => undefined });
     expect(entries).toHaveLength(pages);
     expect(client.calls).toHaveLength(pages);
@@ -89,7 +76,7 @@ describe("readHistory (the backfill's whole score history)", () => {
     ["the same entry again", () => [entry("2024-01-01T00:00:00Z")]],
     ["entries without a date", () => [{ score: 1 }]],
   ])("stops a runaway chain of pages holding only %s", async (_what, filler) => {
-    const client = chain(1_000_000, (page) => (page === 0 ? [entry("2024-01-01T00:00:00Z")] : filler()));
+    const client = pagedChain(HISTORY, 1_000_000, (page) => (page === 0 ? [entry("2024-01-01T00:00:00Z")] : filler()));
     const failure = await readHistory(client, { signal, warn: () => undefined }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SchemaError);
     expect(String(failure)).toContain(`history: ${MAX_PAGES_WITHOUT_NEW_ITEMS} pages in a row added no new item`);
