@@ -107,7 +107,6 @@ async function refreshRunner(options: ExporterOptions, observer: GraphObserver):
     maxStalenessMs: config.maxStalenessMs,
     // The optional sources give up well before the refresh deadline, so a failing one never takes the score's refresh with it.
     optionalBudgetMs: Math.floor(refreshDeadlineMs(options) * OPTIONAL_SHARE_OF_DEADLINE),
-    refreshInterval: formatDuration(config.refreshIntervalMs),
   };
   const graph = { baseUrl: config.graphBaseUrl, timeoutMs: config.requestTimeoutMs, credential: config.credential, ...(options.retry ? { retry: options.retry } : {}) };
   if (!options.credential && !options.fetch) {

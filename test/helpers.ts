@@ -3,8 +3,8 @@ import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/config.js";
@@ -80,12 +80,41 @@ export function seriesLines(exposition: string): string[] {
   return exposition.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
 }
 
+/** The names a tool goes by: Debian installs the upstream `alertmanager` as `prometheus-alertmanager`. */
+const TOOL_NAMES: Readonly<Record<string, readonly string[]>> = { alertmanager: ["alertmanager", "prometheus-alertmanager"] };
+
+/**
+ * The path of a real tool, found the way a shell finds it: the first PATH directory that holds it
+ * under any of its names. So CI picks Prometheus 3 or Debian's 2.42 by what it puts first on PATH.
+ */
+export function toolPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    for (const candidate of TOOL_NAMES[name] ?? [name]) {
+      const path = join(dir, candidate);
+      try {
+        accessSync(path, constants.X_OK);
+        if (statSync(path).isFile()) return path;
+      } catch {
+        // not here: try the next name and directory
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The path of a tool the calling test already checked with hasTool. */
+export function requireTool(name: string): string {
+  const path = toolPath(name);
+  if (!path) throw new Error(`${name} is not on PATH`);
+  return path;
+}
+
 /**
  * Whether a real tool is on PATH. Locally a missing tool skips its tests; under CI=true it fails
  * them, so a green CI never hides a skipped real-tool check.
  */
 export function hasTool(name: string): boolean {
-  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).status === 0;
+  const found = toolPath(name) !== undefined;
   if (!found && process.env.CI === "true") throw new Error(`${name} is required when CI=true but is not on PATH`);
   return found;
 }

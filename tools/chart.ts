@@ -1,5 +1,6 @@
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SUPPORTED_VERSIONS } from "./supported-versions.js";
 import { parse } from "yaml";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -65,6 +66,7 @@ export function chartReadme(): string {
     (doc) => `| \`${doc.key}\` | ${typeOf(doc.value)} | \`${JSON.stringify(doc.value)?.replace(/\|/g, "\\|")}\` | ${doc.description.replace(/\|/g, "\\|")} |`,
   );
   const { appVersion } = parse(readFileSync(`${CHART}Chart.yaml`, "utf8")) as { appVersion: string };
+  const { prometheus, alertmanager, grafana, helm } = SUPPORTED_VERSIONS;
   return [
     "# partner-security-exporter Helm chart",
     "",
@@ -96,6 +98,22 @@ export function chartReadme(): string {
     "not after the Service (`<release>-partner-security-exporter`), and the rules select that job in the",
     "release namespace, of the release's Service: they match the chart's own series under any release name. Posture alerts leave",
     "out `instance` and `pod`, so a reschedule or `helm upgrade` keeps them as they are.",
+    "",
+    "## Proven with",
+    "",
+    "What the repository's tests run the chart's parts against (`.ci/versions.json`; CI runs every test",
+    "with the oldest supported and again with the newest tested Prometheus and Alertmanager):",
+    "",
+    "| part | versions | what runs |",
+    "|---|---|---|",
+    `| Prometheus | ${prometheus.oldest} (oldest supported) and ${prometheus.newest} | the rendered PrometheusRule in a real Prometheus scraping real exporters with the labels prometheus-operator gives the ServiceMonitor's targets: the job is the chart's under another release name, the down and absent alerts go pending, a posture alert keeps one identity across a rolling update; promtool checks the rules with every setting changed |`,
+    `| Alertmanager | ${alertmanager.oldest} and ${alertmanager.newest} | the repository's example config (its inhibit rules, on the labels the rules give) in a real Alertmanager; alerts from a real Prometheus with the rules reach a real Alertmanager and resolve; amtool checks the config |`,
+    `| Grafana | ${grafana} | the dashboards' JSON against Grafana ${grafana.split(".")[0] ?? ""}'s model and the defaults it applies to what the JSON leaves unset, by rule tests; every panel and variable query runs on both Prometheus versions. Grafana itself does not run in CI |`,
+    `| helm | ${helm} | \`helm lint --strict\` and \`helm template\` of every file in ci/, with \`--kube-version 1.30.0\` (the chart asks for Kubernetes >= 1.25) |`,
+    "",
+    "prometheus-operator and kube-prometheus-stack do not run in CI: the ServiceMonitor's scrape job is",
+    "built as the operator's config generator builds it, and the conventions followed are in the",
+    "repository's docs/alerts.md.",
     "",
     "## Permissions to grant",
     "",

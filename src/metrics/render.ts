@@ -47,8 +47,6 @@ export interface RenderedSnapshot {
 }
 
 export interface RenderOptions {
-  /** The configured interval as the user wrote it, for the HELP text. */
-  readonly refreshInterval: string;
   /** Which customer tenants get per-tenant series (PSE_CUSTOMER_SERIES). */
   readonly customerSeries: CustomerSeries;
   readonly now?: number;
@@ -69,6 +67,12 @@ interface Family {
  * ~180 KB, deflated in 1-4 ms.
  */
 const DEFLATE_SLICE_RUNS = 2;
+
+/**
+ * Ends every Graph-derived HELP. The same text whatever the configuration, so exporters with
+ * different settings agree on a metric's metadata; the interval itself is a metric.
+ */
+const CACHED = " Cached between refreshes from Microsoft Graph; partner_security_exporter_refresh_interval_seconds gives the interval.";
 
 function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
@@ -170,14 +174,13 @@ async function writeFamily(family: Family): Promise<{ chunks: Buffer[]; series: 
  * for long.
  */
 export async function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Promise<RenderedSnapshot> {
-  const suffix = ` Cached; refreshed from Microsoft Graph every ${options.refreshInterval}.`;
   const families: Family[] = [];
   const generation = options.generation;
   if (generation !== undefined) {
     families.push({ ...SNAPSHOT_GENERATION, samples: () => [{ labelValues: [], value: generation }] });
   }
   const summary = await summarizeSnapshot(snapshot, options.customerSeries);
-  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${suffix}`, labelNames: row.labelNames, samples: () => row.samples(snapshot, summary) });
+  for (const row of GRAPH_METRICS) families.push({ name: row.name, help: `${row.help}${CACHED}`, labelNames: row.labelNames, samples: () => row.samples(snapshot, summary) });
   const chunks: Buffer[] = [];
   let series = 0;
   for (const family of families) {

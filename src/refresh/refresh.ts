@@ -17,8 +17,6 @@ export interface RefreshSettings {
   readonly maxStalenessMs: number;
   /** How long the optional sources may take before they are given up for this refresh (a share of its deadline). */
   readonly optionalBudgetMs?: number;
-  /** The configured interval as the user wrote it, for the HELP text. */
-  readonly refreshInterval: string;
 }
 
 /** One successful refresh: the rendered exposition and what the self-metrics report of it. */
@@ -49,7 +47,7 @@ export function createRefresh(graph: GraphClient, settings: RefreshSettings): (s
       warn: (message) => warnings.push(message),
       unavailable: (endpoint, reason, outage) => unavailable.push({ endpoint, reason, outage }),
     });
-    const rendered = await renderSnapshot(snapshot, { refreshInterval: settings.refreshInterval, customerSeries: settings.customerSeries, generation: ++generation });
+    const rendered = await renderSnapshot(snapshot, { customerSeries: settings.customerSeries, generation: ++generation });
     return { rendered, available: snapshot.available, unavailable, warnings, customers: snapshot.customers.length };
   };
 }

@@ -21,9 +21,28 @@ export interface AppOptions {
   readonly access?: AccessControl;
 }
 
-/** Prometheus asks for OpenMetrics in Accept; everything else gets the classic text format. */
+/** The entries of an Accept or Accept-Encoding header, lowercased, each with its weight (q, 1 when not given). */
+function weighted(header: string | undefined): Array<{ readonly value: string; readonly weight: number }> {
+  return (header ?? "").split(",").map((entry) => {
+    const [value = "", ...parameters] = entry.split(";").map((part) => part.trim().toLowerCase());
+    const q = parameters.find((parameter) => parameter.startsWith("q="));
+    return { value, weight: q === undefined ? 1 : Number(q.slice(2)) || 0 };
+  });
+}
+
+/**
+ * OpenMetrics when Accept weighs it above the classic text format (or equal, as Prometheus lists it
+ * first), else text: Prometheus 2 and 3 ask for OpenMetrics first, a scrape config whose
+ * scrape_protocols puts a text protocol first gets text, and so does curl, which takes any type.
+ */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? "openmetrics" : "text";
+  let openMetrics = 0;
+  let text = 0;
+  for (const { value, weight } of weighted(accept)) {
+    if (value === "application/openmetrics-text") openMetrics = Math.max(openMetrics, weight);
+    else if (value === "text/plain" || value === "text/*" || value === "*/*") text = Math.max(text, weight);
+  }
+  return openMetrics > 0 && openMetrics >= text ? "openmetrics" : "text";
 }
 
 /**
@@ -31,15 +50,9 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
  * 0 (RFC 9110 §12.5.3). Prometheus sends "gzip"; curl and browsers send weights.
  */
 export function acceptsGzip(header: string | undefined): boolean {
-  let wildcard = false;
-  for (const entry of (header ?? "").split(",")) {
-    const [coding = "", ...parameters] = entry.split(";").map((part) => part.trim().toLowerCase());
-    const weight = parameters.find((parameter) => parameter.startsWith("q="));
-    const accepted = weight === undefined || Number(weight.slice(2)) > 0;
-    if (coding === "gzip") return accepted;
-    if (coding === "*") wildcard = accepted;
-  }
-  return wildcard;
+  const entries = weighted(header);
+  const named = entries.find(({ value }) => value === "gzip") ?? entries.find(({ value }) => value === "*");
+  return named !== undefined && named.weight > 0;
 }
 
 function failed(logger: Logger, response: ServerResponse, error: unknown): void {

@@ -34,7 +34,7 @@ function matching(alerts: AlertmanagerAlert[], labels: Record<string, string>): 
   return alerts.find((alert) => Object.entries(labels).every(([key, value]) => alert.labels[key] === value));
 }
 
-const haveTools = hasTool("prometheus") && hasTool("prometheus-alertmanager");
+const haveTools = hasTool("prometheus") && hasTool("alertmanager");
 
 describe.skipIf(!haveTools)("alerts from simulator to Alertmanager", () => {
   it("fire when a requirement turns noncompliant, the score drops and Graph denies access, with the partner's identity, and resolve on recovery", async () => {
@@ -109,7 +109,7 @@ describe.skipIf(!haveTools)("alerts from simulator to Alertmanager", () => {
   });
 });
 
-describe.skipIf(!hasTool("prometheus-alertmanager"))("prometheus/alertmanager.example.yml in a real Alertmanager", () => {
+describe.skipIf(!hasTool("alertmanager"))("prometheus/alertmanager.example.yml in a real Alertmanager", () => {
   it("lets the exporter's own alerts inhibit the ones they make meaningless, for the same exporter (cluster, namespace, job, service) only", async () => {
     alertmanager = await startAlertmanager(ALERTMANAGER_EXAMPLE);
     const am = alertmanager;

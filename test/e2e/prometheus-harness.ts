@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stringify } from "yaml";
-import { eventually, freePort } from "../helpers.js";
+import { eventually, freePort, requireTool } from "../helpers.js";
 
 export const JOB = "partner-security-exporter";
 
@@ -15,7 +15,7 @@ export interface Server {
 
 /** Starts a real server binary on loopback in a temporary folder; stop() kills it by PID and removes the folder. */
 export async function startServer(binary: string, args: (dir: string, port: number) => string[], files: (dir: string) => void, readyPath: string): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), `pse-${binary}-`));
+  const dir = mkdtempSync(join(tmpdir(), `pse-${basename(binary)}-`));
   files(dir);
   const port = await freePort();
   const child: ChildProcess = spawn(binary, args(dir, port), { stdio: ["ignore", "ignore", "pipe"] });
@@ -72,7 +72,7 @@ export interface PrometheusOptions {
   readonly targetLabels?: Readonly<Record<string, string>>;
 }
 
-/** A real Prometheus (Debian package) on loopback with temporary storage, scraping `target` every second. */
+/** A real Prometheus (the first on PATH) on loopback with temporary storage, scraping `target` every second. */
 export async function startPrometheus(target: string, options: PrometheusOptions = {}): Promise<RunningPrometheus> {
   const config = [
     "global:",
@@ -176,12 +176,12 @@ export interface RunningAlertmanager extends Server {
   alerts(): Promise<AlertmanagerAlert[]>;
 }
 
-/** A real Alertmanager (Debian package prometheus-alertmanager) on loopback, gossip off; `config` defaults to one that routes everything nowhere. */
+/** A real Alertmanager (`alertmanager`, or Debian's `prometheus-alertmanager`) on loopback, gossip off; `config` defaults to one that routes everything nowhere. */
 export async function startAlertmanager(
   config = ["route:", "  receiver: blackhole", "  group_wait: 1s", "  group_interval: 1s", "receivers:", "  - name: blackhole", ""].join("\n"),
 ): Promise<RunningAlertmanager> {
   const server = await startServer(
-    "prometheus-alertmanager",
+    requireTool("alertmanager"),
     (dir, port) => [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"],
     (dir) => writeFileSync(join(dir, "alertmanager.yml"), config),
     "/-/ready",

@@ -6,12 +6,13 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { hasTool } from "../helpers.js";
+import { SUPPORTED_VERSIONS } from "../../tools/supported-versions.js";
 
 const DIR = fileURLToPath(new URL("../../examples/compose/", import.meta.url));
 const FILE = join(DIR, "docker-compose.yml");
 
 interface Compose {
-  services: Record<string, { volumes?: string[]; build?: { context: string }; command?: string[] }>;
+  services: Record<string, { image?: string; volumes?: string[]; build?: { context: string }; command?: string[] }>;
 }
 const compose = parse(readFileSync(FILE, "utf8")) as Compose;
 
@@ -27,6 +28,12 @@ describe("the compose demo stack", () => {
     expect(mounts.length).toBeGreaterThan(4);
     for (const source of mounts) expect(existsSync(resolve(DIR, source)), source).toBe(true);
     expect(existsSync(join(resolve(DIR, compose.services.exporter?.build?.context ?? ""), "Dockerfile"))).toBe(true);
+  });
+
+  it("runs the newest Prometheus and Alertmanager CI tests with, and the Grafana the dashboards are written for", () => {
+    expect(compose.services.prometheus?.image).toBe(`prom/prometheus:v${SUPPORTED_VERSIONS.prometheus.newest}`);
+    expect(compose.services.alertmanager?.image).toBe(`prom/alertmanager:v${SUPPORTED_VERSIONS.alertmanager.newest}`);
+    expect(compose.services.grafana?.image).toBe(`grafana/grafana:${SUPPORTED_VERSIONS.grafana}`);
   });
 
   it("runs the exporter in demo mode, and Prometheus with the shipped rules", () => {

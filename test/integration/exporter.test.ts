@@ -134,6 +134,19 @@ describe("exporter against the simulator over HTTPS with the real ClientSecretCr
     }
   });
 
+  it("serves the same HELP and TYPE of every metric whatever its settings, and the refresh interval as a value", async () => {
+    const metadata = (text: string) => new Map(text.split("\n").filter((line) => /^# (HELP|TYPE) /.test(line)).map((line) => [line.split(" ", 3).slice(1).join(" "), line]));
+    const defaults = await scrape(await start());
+    await exporter?.close();
+    const changed = await scrape(await start({ refreshInterval: "30s", customerSeries: "noncompliant", maxStaleness: "2h", requestTimeout: "5s" }));
+    const [before, after] = [metadata(defaults), metadata(changed)];
+    const shared = [...before.keys()].filter((key) => after.has(key));
+    expect(shared.length).toBeGreaterThan(80);
+    for (const key of shared) expect(after.get(key), key).toBe(before.get(key));
+    expect(sampleValue(defaults, "partner_security_exporter_refresh_interval_seconds")).toBe(3600);
+    expect(sampleValue(changed, "partner_security_exporter_refresh_interval_seconds")).toBe(30);
+  });
+
   it.skipIf(!hasTool("promtool"))("passes promtool check metrics", async () => {
     const running = await start();
     const result = promtoolCheckMetrics(await scrape(running));

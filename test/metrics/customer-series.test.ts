@@ -55,7 +55,7 @@ async function snapshotOf(customers: readonly CustomerInsight[]): Promise<Snapsh
 }
 
 async function exposition(snapshot: Snapshot, customerSeries: CustomerSeries): Promise<string> {
-  const rendered = await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries });
+  const rendered = await renderSnapshot(snapshot, { customerSeries });
   return Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
 }
 

@@ -10,7 +10,7 @@ import { sampleValue } from "../helpers.js";
 async function cacheWithSnapshot() {
   const self = createSelfMetrics({ version: "1.0.0", revision: "abc" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 86_400, customerSeries: "all" });
   const cache = createExpositionCache(self);
-  cache.publish(await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" }));
+  cache.publish(await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all" }));
   return { self, cache };
 }
 
@@ -81,7 +81,7 @@ describe("createExpositionCache", () => {
     const first = await cache.expose("text", true);
     expect(await cache.expose("text", true)).toBe(first);
     const snapshot = await fixtureSnapshot();
-    cache.publish(await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { refreshInterval: "15m", customerSeries: "all" }));
+    cache.publish(await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { customerSeries: "all" }));
     const text = gunzipSync(expositionBody(await cache.expose("text", true))).toString("utf8");
     expect(sampleValue(text, "partner_security_score")).toBe(42);
   });
@@ -138,7 +138,7 @@ describe("createExpositionCache over time", () => {
     freezeClock();
     const { cache } = await cacheWithSnapshot();
     const snapshot = await fixtureSnapshot();
-    const next = await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { refreshInterval: "15m", customerSeries: "all" });
+    const next = await renderSnapshot({ ...snapshot, score: { currentScore: 42, maxScore: 100, lastRefreshSeconds: undefined, updatedSeconds: undefined } }, { customerSeries: "all" });
     const underWay = cache.expose("text", false);
     cache.publish(next);
     // The scrape under way sends the refresh it began with, whole.
@@ -152,7 +152,7 @@ describe("the published rendering", () => {
     const self = createSelfMetrics({ version: "1", revision: "r" }, { refreshIntervalSeconds: 900, maxStalenessSeconds: 0, customerSeries: "all" });
     const cache = createExpositionCache(self);
     expect(cache.current()).toBeUndefined();
-    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" });
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all" });
     cache.publish(rendered);
     expect(cache.current()).toBe(rendered);
     cache.drop();

@@ -66,7 +66,7 @@ describe("the metric tables", () => {
 
 describe("the labels of every sample are its row's labelNames", () => {
   it("for every Graph-derived metric and the snapshot generation, each with samples from the fixtures", async () => {
-    const rendered = await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { refreshInterval: "15m", customerSeries: "all", generation: 1 });
+    const rendered = await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { customerSeries: "all", generation: 1 });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     for (const row of [SNAPSHOT_GENERATION, ...GRAPH_METRICS]) {
       const keys = labelKeysOf(text, row.name);
@@ -94,7 +94,7 @@ describe("the labels of every sample are its row's labelNames", () => {
 describe("ALL_METRICS, what docs/metrics.md and the contract tests are made from", () => {
   it("lists every metric a scrape serves (besides prom-client's process_ and nodejs_ ones) under the TYPE it is served with, and no other", async () => {
     const cache = createExpositionCache(exerciseSelfMetrics());
-    cache.publish(await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { refreshInterval: "15m", customerSeries: "all", generation: 1 }));
+    cache.publish(await renderSnapshot(await fixtureSnapshot([], ALL_SOURCES), { customerSeries: "all", generation: 1 }));
     const text = expositionBody(await cache.expose("text", false)).toString("utf8");
     const served = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].filter((match) => !/^(process|nodejs)_/.test(match[1] ?? "")).map((match) => [match[1], match[2]]);
     expect(Object.fromEntries(ALL_METRICS.map((row) => [row.name, row.type]))).toEqual(Object.fromEntries(served));
@@ -118,7 +118,7 @@ describe("the partner-tenant counts of the typed requirements", () => {
   ];
 
   async function textOf(snapshot: Awaited<ReturnType<typeof fixtureSnapshot>>): Promise<string> {
-    return Buffer.concat((await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    return Buffer.concat((await renderSnapshot(snapshot, { customerSeries: "all" })).bodies.text.chunks).toString("utf8");
   }
 
   function linesOf(text: string, name: string): string[] {

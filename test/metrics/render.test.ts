@@ -19,19 +19,19 @@ function expectGolden(actual: string, file: URL): void {
 
 describe("renderSnapshot", () => {
   it("renders the documented wire examples to the golden exposition", async () => {
-    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", now: 0 });
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all", now: 0 });
     expectGolden(Buffer.concat(rendered.bodies.text.chunks).toString("utf8"), GOLDEN.text);
     expectGolden(Buffer.concat(rendered.bodies.openmetrics.chunks).toString("utf8"), GOLDEN.openmetrics);
   });
 
   it("renders the same snapshot to the same bytes every time", async () => {
     const snapshot = await fixtureSnapshot();
-    const [a, b] = await Promise.all([renderSnapshot(snapshot, { refreshInterval: "1m", customerSeries: "all" }), renderSnapshot(snapshot, { refreshInterval: "1m", customerSeries: "all" })]);
+    const [a, b] = await Promise.all([renderSnapshot(snapshot, { customerSeries: "all" }), renderSnapshot(snapshot, { customerSeries: "all" })]);
     expect(Buffer.concat(a.bodies.text.chunks).equals(Buffer.concat(b.bodies.text.chunks))).toBe(true);
   });
 
   it.each(["text", "openmetrics"] as const)("keeps %s as deflated chunks that inflate to the plain bytes, with their length and CRC", async (format) => {
-    const body = (await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", generation: 3 })).bodies[format];
+    const body = (await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all", generation: 3 })).bodies[format];
     const plain = Buffer.concat(body.chunks);
     expect(body.length).toBe(plain.length);
     expect(body.crc).toBe(crc32(plain));
@@ -43,7 +43,7 @@ describe("renderSnapshot", () => {
     const snapshot = await fixtureSnapshot();
     const template = snapshot.customers[0]!;
     const customers = Array.from({ length: 3000 }, (_, index) => ({ ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` }));
-    const body = (await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all" })).bodies.text;
+    const body = (await renderSnapshot({ ...snapshot, customers }, { customerSeries: "all" })).bodies.text;
     const plain = Buffer.concat(body.chunks);
     expect(plain.length).toBeGreaterThan(500_000);
     expect(body.crc).toBe(crc32(plain));
@@ -51,14 +51,14 @@ describe("renderSnapshot", () => {
   });
 
   it("holds the bytes of each family once for both formats", async () => {
-    const { bodies } = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" });
+    const { bodies } = await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all" });
     expect(bodies.openmetrics.chunks.length).toBeGreaterThan(10);
     for (const chunk of bodies.openmetrics.chunks) expect(bodies.text.chunks).toContain(chunk);
   });
 
   it("leaves out what Graph did not send instead of exporting 0", async () => {
     const snapshot = await fixtureSnapshot();
-    const text = Buffer.concat((await renderSnapshot({ ...snapshot, score: undefined, latestHistory: undefined }, { refreshInterval: "1m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    const text = Buffer.concat((await renderSnapshot({ ...snapshot, score: undefined, latestHistory: undefined }, { customerSeries: "all" })).bodies.text.chunks).toString("utf8");
     expect(text).not.toMatch(/^partner_security_score /m);
     expect(text).not.toMatch(/^partner_security_history_score /m);
     expect(text).toMatch(/^partner_security_customer_users\{/m);
@@ -68,7 +68,7 @@ describe("renderSnapshot", () => {
     const snapshot = await fixtureSnapshot();
     const template = snapshot.customers[0]!;
     const customers = Array.from({ length: 2500 }, (_, index) => ({ ...template, tenantId: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}` }));
-    const rendered = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all", generation: 7 });
+    const rendered = await renderSnapshot({ ...snapshot, customers }, { customerSeries: "all", generation: 7 });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     const helps = text.split("\n").filter((line) => line.startsWith("# HELP "));
     expect(new Set(helps).size).toBe(helps.length);
@@ -78,13 +78,13 @@ describe("renderSnapshot", () => {
     expect(text).toMatch(/^partner_security_exporter_snapshot_generation 7$/m);
     const graphLines = text.split("\n").filter((line) => line !== "" && !line.startsWith("#") && !line.startsWith("partner_security_exporter_"));
     expect(rendered.series).toBe(graphLines.length);
-    const withoutGeneration = await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries: "all" });
+    const withoutGeneration = await renderSnapshot({ ...snapshot, customers }, { customerSeries: "all" });
     expect(Buffer.concat(withoutGeneration.bodies.text.chunks).toString("utf8")).not.toContain("snapshot_generation");
     expect(withoutGeneration.series).toBe(graphLines.length);
   });
 
   it("stamps the rendering with the time it is given", async () => {
-    const rendered = await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all", now: 1_796_000_000_000 });
+    const rendered = await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all", now: 1_796_000_000_000 });
     expect(rendered.renderedAt).toBe(1_796_000_000_000);
   });
 
@@ -92,7 +92,7 @@ describe("renderSnapshot", () => {
     const snapshot = await fixtureSnapshot();
     const score = { ...snapshot.score!, currentScore: Number.NaN, maxScore: Number.POSITIVE_INFINITY };
     const requirements = snapshot.requirements.map((requirement, index) => (index === 0 ? { ...requirement, score: Number.NEGATIVE_INFINITY } : requirement));
-    const text = Buffer.concat((await renderSnapshot({ ...snapshot, score, requirements }, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    const text = Buffer.concat((await renderSnapshot({ ...snapshot, score, requirements }, { customerSeries: "all" })).bodies.text.chunks).toString("utf8");
     expect(text).toMatch(/^partner_security_score NaN$/m);
     expect(text).toMatch(/^partner_security_score_max \+Inf$/m);
     expect(text).toMatch(new RegExp(`^partner_security_requirement_score\\{requirement_id="${snapshot.requirements[0]!.id}"[^}]*\\} -Inf$`, "m"));
@@ -102,15 +102,15 @@ describe("renderSnapshot", () => {
     const snapshot = await fixtureSnapshot([], ALL_SOURCES);
     const tenantId = snapshot.customers[0]!.tenantId;
     const customerNames = [{ tenantId, name: 'Fabrikam "EU"\\Legacy\nDivision ü', domain: "" }];
-    const text = Buffer.concat((await renderSnapshot({ ...snapshot, customerNames }, { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+    const text = Buffer.concat((await renderSnapshot({ ...snapshot, customerNames }, { customerSeries: "all" })).bodies.text.chunks).toString("utf8");
     expect(text).toContain(`partner_security_customer_info{customer_tenant_id="${tenantId}",customer_name="Fabrikam \\"EU\\"\\\\Legacy\\nDivision ü",customer_domain=""} 1\n`);
   });
 
-  it("says in every HELP line that the value is cached and how often it is refreshed", async () => {
-    const text = Buffer.concat((await renderSnapshot(await fixtureSnapshot(), { refreshInterval: "15m", customerSeries: "all" })).bodies.text.chunks).toString("utf8");
+  it("says in every HELP line that the value is cached and which metric gives the refresh interval", async () => {
+    const text = Buffer.concat((await renderSnapshot(await fixtureSnapshot(), { customerSeries: "all" })).bodies.text.chunks).toString("utf8");
     const helps = text.split("\n").filter((line) => line.startsWith("# HELP"));
     expect(helps.length).toBeGreaterThan(20);
-    for (const help of helps) expect(help).toContain("Cached; refreshed from Microsoft Graph every 15m.");
+    for (const help of helps) expect(help).toMatch(/\. Cached between refreshes from Microsoft Graph; partner_security_exporter_refresh_interval_seconds gives the interval\.$/);
   });
 
   it.each([
@@ -138,7 +138,7 @@ describe("renderSnapshot", () => {
       });
     });
     setImmediate(nextTurn);
-    await renderSnapshot({ ...snapshot, customers }, { refreshInterval: "15m", customerSeries });
+    await renderSnapshot({ ...snapshot, customers }, { customerSeries });
     rendering = false;
     // Slices of 1,000: 20 to count the aggregates, and in mode all 60 more for the 60,000 policy samples.
     expect(readInTurns.size).toBeGreaterThan(atLeast);

@@ -12,7 +12,7 @@ const TAILSPIN = "9e8d7c6b-cccc-4b5a-9f8e-3c4d5e6f7081";
 const MULLER = "0a1b2c3d-dddd-4e5f-8a9b-4d5e6f708192";
 
 async function exposition(customerSeries: CustomerSeries = "all", sources = ALL_SOURCES): Promise<string> {
-  const rendered = await renderSnapshot(await fixtureSnapshot([], sources), { refreshInterval: "15m", customerSeries });
+  const rendered = await renderSnapshot(await fixtureSnapshot([], sources), { customerSeries });
   return Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
 }
 
@@ -80,7 +80,7 @@ describe("GDAP relationships", () => {
         { id: "gone", customerTenantId: CONTOSO, status: "expired" as const, endSeconds: 50, autoExtendSeconds: 0 },
       ],
     };
-    const rendered = await renderSnapshot(ending, { refreshInterval: "15m", customerSeries: "all" });
+    const rendered = await renderSnapshot(ending, { customerSeries: "all" });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
       `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${FABRIKAM}",relationship_id="going",auto_extend="false"} 100`,
@@ -90,7 +90,7 @@ describe("GDAP relationships", () => {
   it("labels an active relationship whose auto-extension Graph does not give as unknown", async () => {
     const snapshot = await fixtureSnapshot([], ALL_SOURCES);
     const unknown = { ...snapshot, gdapRelationships: [{ id: "r", customerTenantId: FABRIKAM, status: "active" as const, endSeconds: 100, autoExtendSeconds: undefined }] };
-    const rendered = await renderSnapshot(unknown, { refreshInterval: "15m", customerSeries: "all" });
+    const rendered = await renderSnapshot(unknown, { customerSeries: "all" });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
       `partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="${FABRIKAM}",relationship_id="r",auto_extend="unknown"} 100`,
@@ -173,7 +173,7 @@ describe("open alerts, whatever order Graph lists them in", () => {
 
   async function alertExposition(securityAlerts: readonly SecurityAlert[]): Promise<string> {
     const snapshot = { ...(await fixtureSnapshot([], ALL_SOURCES)), securityAlerts };
-    const rendered = await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "all" });
+    const rendered = await renderSnapshot(snapshot, { customerSeries: "all" });
     return Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
   }
 
@@ -226,7 +226,7 @@ describe("open alerts, whatever order Graph lists them in", () => {
   it("says in the HELP of every open-alert metric what counts as open", async () => {
     const text = await exposition();
     expect(text).toContain(
-      `# HELP partner_security_alerts_active Count of ${OPEN_HELP}, per alert type and severity; the 20 types with the most open alerts keep their name, the others are counted as alert_type="other". Cached; refreshed from Microsoft Graph every 15m.\n`,
+      `# HELP partner_security_alerts_active Count of ${OPEN_HELP}, per alert type and severity; the 20 types with the most open alerts keep their name, the others are counted as alert_type="other". Cached between refreshes from Microsoft Graph; partner_security_exporter_refresh_interval_seconds gives the interval.\n`,
     );
     for (const name of ["partner_security_alerts_oldest_active_detected_timestamp_seconds", "partner_security_customer_alerts_active", "partner_security_customer_alerts_oldest_active_detected_timestamp_seconds"]) {
       expect(text.split("\n").find((line) => line.startsWith(`# HELP ${name} `)), name).toContain(OPEN_HELP);
@@ -252,7 +252,7 @@ describe("customer names and GDAP relationships in the narrower modes", () => {
       gdapRelationships: undefined,
       securityAlerts: undefined,
     };
-    const rendered = await renderSnapshot(snapshot, { refreshInterval: "15m", customerSeries: "noncompliant" });
+    const rendered = await renderSnapshot(snapshot, { customerSeries: "noncompliant" });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     expect(lines(text, "partner_security_customer_info")).toEqual(['partner_security_customer_info{customer_tenant_id="c-partial",customer_name="Name of c-partial",customer_domain=""} 1']);
   });
@@ -260,7 +260,7 @@ describe("customer names and GDAP relationships in the narrower modes", () => {
   it("exports the end of an active relationship Graph names no customer for, with customer_tenant_id empty", async () => {
     const snapshot = await fixtureSnapshot([], ALL_SOURCES);
     const orphan = { ...snapshot, gdapRelationships: [{ id: "r", customerTenantId: undefined, status: "active" as const, endSeconds: 100, autoExtendSeconds: 0 }] };
-    const rendered = await renderSnapshot(orphan, { refreshInterval: "15m", customerSeries: "all" });
+    const rendered = await renderSnapshot(orphan, { customerSeries: "all" });
     const text = Buffer.concat(rendered.bodies.text.chunks).toString("utf8");
     expect(lines(text, "partner_security_gdap_relationship_end_timestamp_seconds")).toEqual([
       'partner_security_gdap_relationship_end_timestamp_seconds{customer_tenant_id="",relationship_id="r",auto_extend="false"} 100',

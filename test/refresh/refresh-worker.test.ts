@@ -17,7 +17,7 @@ import { exporterEnvFor } from "../../src/simulator/exporter-env.js";
 import type { Simulator } from "../../src/simulator/simulator.js";
 import { startTestSimulator } from "../helpers.js";
 
-const SETTINGS: RefreshSettings = { maxPages: 0, customerSeries: "all", sources: NO_OPTIONAL_SOURCES, maxStalenessMs: 0, refreshInterval: "1h" };
+const SETTINGS: RefreshSettings = { maxPages: 0, customerSeries: "all", sources: NO_OPTIONAL_SOURCES, maxStalenessMs: 0 };
 const RETRY = { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 };
 
 let simulator: Simulator;

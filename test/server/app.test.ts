@@ -303,9 +303,24 @@ describe("createApp with a web config", () => {
 });
 
 describe("negotiateFormat", () => {
-  it("picks text unless OpenMetrics is in Accept", () => {
-    expect(negotiateFormat(undefined)).toBe("text");
-    expect(negotiateFormat("text/plain")).toBe("text");
-    expect(negotiateFormat("application/openmetrics-text; version=1.0.0")).toBe("openmetrics");
+  it.each<[string, string | undefined, "text" | "openmetrics"]>([
+    ["no Accept", undefined, "text"],
+    ["curl", "*/*", "text"],
+    ["text only", "text/plain", "text"],
+    ["OpenMetrics only", "application/openmetrics-text; version=1.0.0", "openmetrics"],
+    ["Prometheus 2.42", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "openmetrics"],
+    [
+      "Prometheus 3.16",
+      "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3",
+      "openmetrics",
+    ],
+    ["Prometheus 3 with scrape_protocols [PrometheusText0.0.4, OpenMetricsText1.0.0]", "text/plain;version=0.0.4;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,*/*;q=0.3", "text"],
+    ["OpenMetrics refused", "application/openmetrics-text;q=0, text/plain;q=0.1", "text"],
+    ["OpenMetrics weighed below any type", "application/openmetrics-text;q=0.2,*/*;q=0.5", "text"],
+    ["OpenMetrics weighed like text, listed second", "text/plain;q=0.5,Application/OpenMetrics-Text;q=0.5", "openmetrics"],
+    ["OpenMetrics with a malformed weight", "application/openmetrics-text;q=high", "text"],
+    ["text by text/*", "text/*;q=0.9,application/openmetrics-text;q=0.8", "text"],
+  ])("%s: %s", (_who, accept, format) => {
+    expect(negotiateFormat(accept)).toBe(format);
   });
 });

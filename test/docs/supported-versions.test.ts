@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { SUPPORTED_VERSIONS } from "../../tools/supported-versions.js";
+
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const ALERTS_DOC = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
+const CI = readFileSync(new URL("../../.ci/run", import.meta.url), "utf8");
+
+/** The README's row of the "Supported versions" table for `product`. */
+function supportedRow(product: string): string {
+  const section = README.slice(README.indexOf("## Supported versions"), README.indexOf("\n## ", README.indexOf("## Supported versions") + 1));
+  return section.split("\n").find((line) => line.startsWith(`| ${product} |`)) ?? "";
+}
+
+describe("the versions the docs promise are the ones CI tests (.ci/versions.json)", () => {
+  it.each([
+    ["Prometheus", SUPPORTED_VERSIONS.prometheus],
+    ["Alertmanager", SUPPORTED_VERSIONS.alertmanager],
+  ] as const)("README names the oldest and newest %s and how CI gets them", (product, versions) => {
+    expect(supportedRow(product)).toMatch(new RegExp(`^\\| ${product} \\| ${versions.oldest} \\| ${versions.newest} \\|.*@${versions.goModuleVersion}\``));
+  });
+
+  it("README names the Grafana the dashboards are written for", () => {
+    expect(supportedRow("Grafana")).toContain(`| ${SUPPORTED_VERSIONS.grafana.split(".").slice(0, 2).join(".")} |`);
+  });
+
+  it("docs/alerts.md names the versions the rules are tested with", () => {
+    for (const version of [SUPPORTED_VERSIONS.prometheus.oldest, SUPPORTED_VERSIONS.prometheus.newest, SUPPORTED_VERSIONS.alertmanager.oldest, SUPPORTED_VERSIONS.alertmanager.newest]) {
+      expect(ALERTS_DOC).toContain(`${version}`);
+    }
+  });
+
+  it(".ci/run takes every version from the file, none written into it", () => {
+    for (const version of [SUPPORTED_VERSIONS.prometheus.newest, SUPPORTED_VERSIONS.prometheus.goModuleVersion, SUPPORTED_VERSIONS.alertmanager.newest, SUPPORTED_VERSIONS.helm]) {
+      expect(CI).not.toContain(version);
+    }
+  });
+});
