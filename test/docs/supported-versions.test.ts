@@ -6,10 +6,15 @@ const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
 const ALERTS_DOC = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
 const CI = readFileSync(new URL("../../.ci/run", import.meta.url), "utf8");
 
+/** A section of the README, from its heading to the next of its level. */
+function readmeSection(heading: string): string {
+  const start = README.indexOf(`\n## ${heading}\n`);
+  return start < 0 ? "" : README.slice(start, README.indexOf("\n## ", start + 1));
+}
+
 /** The README's row of the "Supported versions" table for `product`. */
 function supportedRow(product: string): string {
-  const section = README.slice(README.indexOf("## Supported versions"), README.indexOf("\n## ", README.indexOf("## Supported versions") + 1));
-  return section.split("\n").find((line) => line.startsWith(`| ${product} |`)) ?? "";
+  return readmeSection("Supported versions").split("\n").find((line) => line.startsWith(`| ${product} |`)) ?? "";
 }
 
 describe("the versions the docs promise are the ones CI tests (.ci/versions.json)", () => {
@@ -22,6 +27,12 @@ describe("the versions the docs promise are the ones CI tests (.ci/versions.json
 
   it("README names the Grafana the dashboards are written for", () => {
     expect(supportedRow("Grafana")).toContain(`| ${SUPPORTED_VERSIONS.grafana.split(".").slice(0, 2).join(".")} |`);
+  });
+
+  it("README's compose section names the images' versions", () => {
+    const text = readmeSection("The compose demo stack").replace(/\s+/g, " ");
+    expect(text).toContain(`Prometheus ${SUPPORTED_VERSIONS.prometheus.newest} and Alertmanager ${SUPPORTED_VERSIONS.alertmanager.newest}`);
+    expect(text).toContain(`Grafana ${SUPPORTED_VERSIONS.grafana}`);
   });
 
   it("docs/alerts.md names the versions the rules are tested with", () => {
