@@ -320,6 +320,7 @@ describe("negotiateFormat", () => {
     ["OpenMetrics weighed like text, listed second", "text/plain;q=0.5,Application/OpenMetrics-Text;q=0.5", "openmetrics"],
     ["OpenMetrics with a malformed weight", "application/openmetrics-text;q=high", "text"],
     ["text by text/*", "text/*;q=0.9,application/openmetrics-text;q=0.8", "text"],
+    ["a type neither format is, weighed above OpenMetrics", "application/json;q=0.9,application/openmetrics-text;q=0.5", "openmetrics"],
   ])("%s: %s", (_who, accept, format) => {
     expect(negotiateFormat(accept)).toBe(format);
   });
