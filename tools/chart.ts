@@ -1,6 +1,6 @@
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { SUPPORTED_VERSIONS } from "./supported-versions.js";
+import { SUPPORTED_VERSIONS, prometheusOperatorCrdVersion } from "./supported-versions.js";
 import { parse } from "yaml";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -110,6 +110,7 @@ export function chartReadme(): string {
     `| Alertmanager | ${alertmanager.oldest} and ${alertmanager.newest} | the repository's example config (its inhibit rules, on the labels the rules give) in a real Alertmanager; alerts from a real Prometheus with the rules reach a real Alertmanager and resolve; amtool checks the config |`,
     `| Grafana | ${grafana} | the dashboards' JSON against Grafana ${grafana.split(".")[0] ?? ""}'s model and the defaults it applies to what the JSON leaves unset, by rule tests; every panel and variable query runs on both Prometheus versions. Grafana itself does not run in CI |`,
     `| helm | ${helm} | \`helm lint --strict\` and \`helm template\` of every file in ci/, with \`--kube-version 1.30.0\` (the chart asks for Kubernetes >= 1.25) |`,
+    `| prometheus-operator | CRDs of ${prometheusOperatorCrdVersion()} | the rendered ServiceMonitor and PrometheusRule validate against its monitoring.coreos.com/v1 schemas |`,
     "",
     "prometheus-operator and kube-prometheus-stack do not run in CI: the ServiceMonitor's scrape job is",
     "built as the operator's config generator builds it, and the conventions followed are in the",

@@ -19,3 +19,14 @@ export interface SupportedVersions {
 }
 
 export const SUPPORTED_VERSIONS = JSON.parse(readFileSync(new URL("../.ci/versions.json", import.meta.url), "utf8")) as SupportedVersions;
+
+/**
+ * The prometheus-operator release whose CRD schemas the chart's ServiceMonitor and PrometheusRule are
+ * validated against: the one @kubernetes-models/prometheus-operator was generated from.
+ */
+export function prometheusOperatorCrdVersion(): string {
+  const models = JSON.parse(readFileSync(new URL("../node_modules/@kubernetes-models/prometheus-operator/package.json", import.meta.url), "utf8")) as { "crd-generate"?: { input?: string[] } };
+  const version = /\/releases\/download\/(v[0-9.]+)\//.exec(models["crd-generate"]?.input?.[0] ?? "")?.[1];
+  if (!version) throw new Error("@kubernetes-models/prometheus-operator names no prometheus-operator release it was generated from");
+  return version;
+}
