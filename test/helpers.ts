@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { pino } from "pino";
+import { afterEach, beforeEach } from "vitest";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/config.js";
 import type { Flags } from "../src/config.js";
@@ -26,6 +27,25 @@ export function testTls(): TlsIdentity {
 
 export function startTestSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return startSimulator({ tls: testTls(), ...options });
+}
+
+/**
+ * A fresh simulator for each test of the calling file, closed after it. The returned function gives
+ * the current test's simulator.
+ */
+export function simulatorPerTest(options: SimulatorOptions = {}): () => Simulator {
+  let current: Simulator | undefined;
+  beforeEach(async () => {
+    current = await startTestSimulator(options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error("no simulator outside a test");
+    return current;
+  };
 }
 
 /** Polls until `check` returns a value, or fails with `what` after the deadline. */

@@ -1,22 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createGraphClient } from "../../src/graph/client.js";
 import type { GraphObserver } from "../../src/graph/client.js";
 import { GraphError } from "../../src/graph/errors.js";
 import { failureReason } from "../../src/graph/failure-reason.js";
-import type { Simulator } from "../../src/simulator/simulator.js";
-import { simulatorCredential, startTestSimulator } from "../helpers.js";
+import { simulatorCredential, simulatorPerTest } from "../helpers.js";
 
 const SCORE = "/security/partner/securityScore";
-let simulator: Simulator;
+const simulator = simulatorPerTest();
 
-const credential = simulatorCredential(() => simulator);
+const credential = simulatorCredential(simulator);
 
 /** A client that tries once and records every attempt the observer hears of. */
 function client(options: { timeoutMs?: number; fetch?: typeof fetch } = {}) {
   const attempts: Array<{ endpoint: string; code: string; seconds: number }> = [];
   const observer: GraphObserver = { onAttempt: (event) => attempts.push(event), onRetry: () => undefined };
   const graph = createGraphClient({
-    baseUrl: simulator.url,
+    baseUrl: simulator().url,
     credential,
     timeoutMs: options.timeoutMs ?? 5000,
     retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1 },
@@ -26,16 +25,10 @@ function client(options: { timeoutMs?: number; fetch?: typeof fetch } = {}) {
   return { graph, attempts };
 }
 
-beforeEach(async () => {
-  simulator = await startTestSimulator();
-});
-afterEach(async () => {
-  await simulator.close();
-});
 
 describe("one timed attempt", () => {
   it("a connection reset fails with a one-line network error and counts as a network attempt", async () => {
-    simulator.injectFault({ endpoint: "history", reset: true });
+    simulator().injectFault({ endpoint: "history", reset: true });
     const { graph, attempts } = client();
     const error = await graph.getJson("history", `${SCORE}/history`, new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphError);
@@ -45,7 +38,7 @@ describe("one timed attempt", () => {
   });
 
   it("no answer within the timeout fails naming the timeout in seconds", async () => {
-    simulator.injectFault({ endpoint: "securityScore", hang: true });
+    simulator().injectFault({ endpoint: "securityScore", hang: true });
     const { graph, attempts } = client({ timeoutMs: 250 });
     const error = await graph.getJson("securityScore", SCORE, new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphError);
@@ -55,7 +48,7 @@ describe("one timed attempt", () => {
   });
 
   it("a request the refresh deadline aborts fails as the deadline, not as a network error", async () => {
-    simulator.injectFault({ endpoint: "securityScore", hang: true });
+    simulator().injectFault({ endpoint: "securityScore", hang: true });
     let sent: () => void = () => undefined;
     const inFlight = new Promise<void>((resolve) => {
       sent = resolve;
@@ -76,7 +69,7 @@ describe("one timed attempt", () => {
   });
 
   it("reports how long each attempt took, in seconds", async () => {
-    simulator.injectFault({ endpoint: "securityScore", latencyMs: 200 });
+    simulator().injectFault({ endpoint: "securityScore", latencyMs: 200 });
     const { graph, attempts } = client();
     const started = performance.now();
     await graph.getJson("securityScore", SCORE, new AbortController().signal);
